@@ -4,16 +4,16 @@ package lwm2m
 // registration payloads and Discover answers. Parsing and formatting live in
 // the linkformat codec; this is the shared shape.
 type Link struct {
-	Target string      // the URI between < and >, e.g. "/3/0"
-	Params []LinkParam // in order of appearance
+	Target string      `json:"target"`           // the URI between < and >, e.g. "/3/0"
+	Params []LinkParam `json:"params,omitempty"` // in order of appearance
 }
 
 // LinkParam is one link parameter. Value is unquoted; HasValue is false for a
 // bare parameter such as ";obs".
 type LinkParam struct {
-	Name     string
-	Value    string
-	HasValue bool
+	Name     string `json:"name"`
+	Value    string `json:"value,omitempty"`
+	HasValue bool   `json:"has_value"`
 }
 
 // Param returns the value of the first parameter called name.
