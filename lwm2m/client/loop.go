@@ -1,0 +1,221 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// action is what the Run loop does next.
+type action uint8
+
+const (
+	actWait action = iota
+	actReboot
+	actBootstrap
+	actRegister
+	actUpdate
+	actSend
+	actNotify
+)
+
+// updateDue returns when the next Registration Update is due: at nine
+// tenths of the lifetime, so it lands before the server expires us.
+func (c *Client) updateDue() time.Time {
+	lt := c.cfg.Lifetime
+	if a, err := c.account(); err == nil {
+		lt = a.lifetime
+	}
+	return c.lastUpdate.Add(lt - lt/10)
+}
+
+// plan decides, under the lock, what to do now and, for actWait, until
+// when. Simulation ticks and the queue-mode sleep are done right here.
+func (c *Client) plan(now time.Time, retryAt time.Time) (action, time.Time) {
+	if c.reboot {
+		return actReboot, now
+	}
+	if now.Before(retryAt) {
+		return actWait, retryAt
+	}
+	if c.bootstrap {
+		return actBootstrap, now
+	}
+	if !c.registered {
+		return actRegister, now
+	}
+	if c.cfg.SimInterval > 0 && !now.Before(c.nextSim) {
+		c.simulate()
+		c.nextSim = now.Add(c.cfg.SimInterval)
+	}
+	if c.wantUpdate || !now.Before(c.updateDue()) {
+		return actUpdate, now
+	}
+	if len(c.sends) > 0 {
+		if c.sleeping {
+			return actUpdate, now
+		}
+		return actSend, now
+	}
+	if at, ok := c.obs.next(c); ok && !now.Before(at) {
+		if c.sleeping {
+			return actUpdate, now // wake up to notify
+		}
+		return actNotify, now
+	}
+	if c.cfg.QueueMode && !c.sleeping && (c.forceSleep || !now.Before(c.lastUplink.Add(c.cfg.AwakeTime))) {
+		c.sleeping, c.forceSleep = true, false
+		if c.cfg.Events.Asleep != nil {
+			c.cfg.Events.Asleep(c.cfg.Endpoint)
+		}
+	}
+	until := c.updateDue()
+	if c.cfg.SimInterval > 0 && c.nextSim.Before(until) {
+		until = c.nextSim
+	}
+	if at, ok := c.obs.next(c); ok && at.Before(until) {
+		until = at
+	}
+	if c.cfg.QueueMode && !c.sleeping {
+		if end := c.lastUplink.Add(c.cfg.AwakeTime); end.Before(until) {
+			until = end
+		}
+	}
+	return actWait, until
+}
+
+// Run registers (bootstrapping first when configured), keeps the
+// registration alive, serves the server, sends notifications, Sends and
+// simulated values, and deregisters when ctx ends. It returns nil after a
+// clean shutdown; it returns early only for configuration errors.
+func (c *Client) Run(ctx context.Context) error {
+	if c.dialer == nil {
+		return fmt.Errorf("%w: no dialer", ErrConfig)
+	}
+	c.mu.Lock()
+	if c.started {
+		c.mu.Unlock()
+		return fmt.Errorf("%w: Run called twice", ErrConfig)
+	}
+	c.started = true
+	c.mu.Unlock()
+	timer := c.clock.NewTimer()
+	defer timer.Stop()
+	defer c.shutdown()
+	var retryAt time.Time
+	for ctx.Err() == nil {
+		c.mu.Lock()
+		now := c.clock.Now()
+		act, until := c.plan(now, retryAt)
+		c.mu.Unlock()
+		var err error
+		switch act {
+		case actReboot:
+			c.doReboot()
+		case actBootstrap:
+			err = c.doBootstrap(ctx)
+		case actRegister:
+			err = c.doRegister(ctx)
+		case actUpdate:
+			err = c.doUpdate(ctx)
+		case actSend:
+			c.doSends(ctx)
+		case actNotify:
+			c.doNotify(ctx)
+		case actWait:
+			timer.Reset(until.Sub(now))
+			select {
+			case <-ctx.Done():
+			case <-timer.C():
+			case <-c.poke:
+			}
+			timer.Stop()
+		}
+		if err != nil && ctx.Err() == nil {
+			if errors.Is(err, ErrConfig) {
+				return err
+			}
+			c.fail(err)
+			c.mu.Lock()
+			retryAt = c.clock.Now().Add(c.cfg.RetryDelay)
+			c.mu.Unlock()
+		}
+	}
+	return nil
+}
+
+// shutdown deregisters (bounded by the request timeout) and closes the
+// connection.
+func (c *Client) shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.RequestTimeout)
+	defer cancel()
+	c.mu.Lock()
+	asleep := c.sleeping
+	c.mu.Unlock()
+	if !asleep {
+		c.doDeregister(ctx)
+	}
+	c.mu.Lock()
+	conn := c.conn
+	c.conn = nil
+	c.registered = false
+	c.fw.abort()
+	for _, j := range c.sends {
+		j.done <- ErrNotRegistered
+	}
+	c.sends = nil
+	c.mu.Unlock()
+	if conn != nil {
+		_ = conn.Close()
+	}
+}
+
+// doReboot simulates a power cycle: the firmware update (if one was being
+// installed) completes, observations are lost, the connection is dropped
+// and the device registers afresh.
+func (c *Client) doReboot() {
+	c.mu.Lock()
+	c.reboot = false
+	if v := c.fw.finishInstall(); v != "" {
+		_ = c.tree.Set(pathFirmwareVersion, stringValue(v))
+	}
+	c.obs.list = nil
+	conn := c.conn
+	c.conn = nil
+	c.registered = false
+	c.sleeping, c.forceSleep = false, false
+	c.mu.Unlock()
+	if conn != nil {
+		_ = conn.Close()
+	}
+	if c.cfg.Events.Rebooted != nil {
+		c.cfg.Events.Rebooted(c.cfg.Endpoint)
+	}
+}
+
+// doNotify sends the notifications that are due.
+func (c *Client) doNotify(ctx context.Context) {
+	c.mu.Lock()
+	now := c.clock.Now()
+	due := c.dueNotifications(now)
+	conn := c.conn
+	c.lastUplink = now
+	c.mu.Unlock()
+	for _, n := range due {
+		nctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+		start := time.Now()
+		err := conn.Notify(nctx, n.tok, n.msg)
+		cancel()
+		if err != nil {
+			c.fail(fmt.Errorf("notify %v: %w", n.paths, err))
+			continue
+		}
+		if c.cfg.Events.Latency != nil {
+			c.cfg.Events.Latency(c.cfg.Endpoint, "notify", time.Since(start))
+		}
+		if c.cfg.Events.Notified != nil {
+			c.cfg.Events.Notified(c.cfg.Endpoint, n.paths)
+		}
+	}
+}
