@@ -10,8 +10,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/shoal-iot/shoal/lwm2m"
-	"github.com/shoal-iot/shoal/lwm2m/codec"
 	"github.com/shoal-iot/shoal/lwm2m/coap"
+	"github.com/shoal-iot/shoal/lwm2m/codec"
 )
 
 var timeZero time.Time

@@ -378,4 +378,3 @@ func queryParam(q []string, name string) (string, bool) {
 	}
 	return "", false
 }
-

@@ -57,5 +57,5 @@ func wantCode(t testing.TB, err error, code lwm2m.Code) {
 	}
 }
 
-func u32(v uint32) *uint32     { return &v }
+func u32(v uint32) *uint32   { return &v }
 func f64(v float64) *float64 { return &v }
