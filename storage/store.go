@@ -1,0 +1,137 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/rs/zerolog"
+
+	"github.com/shoal-iot/shoal/dm"
+	"github.com/shoal-iot/shoal/storage/dialect"
+)
+
+// Store is an open database. Its accessor methods return the repository of
+// each aggregate; all share the store's connections and are safe for
+// concurrent use. Close releases the connections.
+type Store struct {
+	d    dialect.Dialect
+	w, r *sqlx.DB
+	box  *secretBox
+	opts Options
+	log  zerolog.Logger
+
+	rebound sync.Map // query with '?' → query in the dialect's bind style
+}
+
+// Backend returns "sqlite" or "postgres".
+func (s *Store) Backend() string { return s.d.Name() }
+
+// Close closes the connections.
+func (s *Store) Close() error {
+	return dialect.Conns{Writer: s.w, Reader: s.r}.Close()
+}
+
+// SchemaVersion returns the database's schema version.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	return currentVersion(ctx, s.r)
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.w.PingContext(ctx) }
+
+func (s *Store) now() time.Time { return s.opts.Clock().UTC().Truncate(time.Microsecond) }
+
+// q rebinds a query written with '?' placeholders to the dialect.
+func (s *Store) q(query string) string {
+	if s.d.BindType() == sqlx.QUESTION {
+		return query
+	}
+	if v, ok := s.rebound.Load(query); ok {
+		return v.(string)
+	}
+	r := sqlx.Rebind(s.d.BindType(), query)
+	s.rebound.Store(query, r)
+	return r
+}
+
+// t binds a time.
+func (s *Store) t(t time.Time) any { return s.d.Time(t) }
+
+// inTx runs fn in a write transaction, committing when it returns nil.
+// sqlTx is a write transaction.
+type sqlTx = sqlx.Tx
+
+func (s *Store) inTx(ctx context.Context, fn func(tx *sqlTx) error) error {
+	tx, err := s.w.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Error mapping at the storage boundary.
+
+// wrap turns driver errors into dm's typed errors for a create, update or
+// read; what says which record ("device \"ep1\"").
+func (s *Store) wrap(err error, what string) error {
+	return s.mapErr(err, what, dm.ErrInvalid)
+}
+
+// wrapDelete is wrap for deletes, where a foreign-key violation means the
+// record is still referenced.
+func (s *Store) wrapDelete(err error, what string) error {
+	return s.mapErr(err, what, dm.ErrConflict)
+}
+
+func (s *Store) mapErr(err error, what string, fk error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("storage: %s: %w", what, dm.ErrNotFound)
+	}
+	for _, e := range []error{dm.ErrNotFound, dm.ErrConflict, dm.ErrInvalid, dm.ErrQueueFull, ErrSecretKey} {
+		if errors.Is(err, e) {
+			return fmt.Errorf("storage: %s: %w", what, err)
+		}
+	}
+	switch v, detail := s.d.Classify(err); v {
+	case dialect.Unique:
+		return fmt.Errorf("storage: %s: %w: %s is already taken", what, dm.ErrConflict, detail)
+	case dialect.ForeignKey:
+		if fk == dm.ErrConflict {
+			return fmt.Errorf("storage: %s: %w: still referenced (%s)", what, dm.ErrConflict, detail)
+		}
+		return fmt.Errorf("storage: %s: %w: refers to a record that does not exist (%s)", what, dm.ErrInvalid, detail)
+	case dialect.Check:
+		return fmt.Errorf("storage: %s: %w: value not allowed (%s)", what, dm.ErrInvalid, detail)
+	}
+	return fmt.Errorf("storage: %s: %w", what, err)
+}
+
+// notFound is the error of a lookup or change that matched no row.
+func notFound(what string) error { return fmt.Errorf("%s: %w", what, dm.ErrNotFound) }
+
+// affected returns sql.ErrNoRows when res touched no row.
+func affected(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return sql.ErrNoRows
+	}
+	return nil
+}
