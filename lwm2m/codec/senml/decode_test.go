@@ -215,3 +215,32 @@ func TestDecodeDoesNotAliasInput(t *testing.T) {
 		t.Fatalf("opaque value changed with the input buffer: %x", b)
 	}
 }
+
+// TestConcurrentUse shares one codec between goroutines (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	for _, f := range testFormats() {
+		data := readGolden(t, "lwm2m/device-read"+f.ext)
+		p := lwm2m.MustPath("/3/0")
+		errs := make(chan error, 8)
+		for range 8 {
+			go func() {
+				var err error
+				for range 50 {
+					var n lwm2m.Node
+					if n, err = f.codec.Decode(p, data, newTestModels()); err != nil {
+						break
+					}
+					if _, err = f.codec.Encode(p, &n); err != nil {
+						break
+					}
+				}
+				errs <- err
+			}()
+		}
+		for range 8 {
+			if err := <-errs; err != nil {
+				t.Fatalf("%s: %v", f.name, err)
+			}
+		}
+	}
+}
