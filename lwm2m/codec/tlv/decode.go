@@ -11,6 +11,19 @@ type decoder struct {
 	data []byte
 	str  string             // data as a string, made on the first string value
 	obj  *lwm2m.ObjectModel // nil when the model does not know the object
+	slab []lwm2m.Node       // preallocated nodes for the resource instances of an instance
+}
+
+// take returns an empty slice of capacity n, carved from the slab when it
+// has room (with its capacity capped, so appending to it cannot overwrite a
+// sibling), else freshly made.
+func (d *decoder) take(n int) []lwm2m.Node {
+	if n <= len(d.slab) {
+		s := d.slab[:0:n]
+		d.slab = d.slab[n:]
+		return s
+	}
+	return make([]lwm2m.Node, 0, n)
 }
 
 func newDecoder(p lwm2m.Path, data []byte, m lwm2m.ModelProvider) decoder {
@@ -21,12 +34,32 @@ func newDecoder(p lwm2m.Path, data []byte, m lwm2m.ModelProvider) decoder {
 	return d
 }
 
+// resource finds the model of resource rid (nil when unknown) by a binary
+// search over the object's resources, which are sorted by id.
+func (d *decoder) resource(rid uint16) *lwm2m.ResourceModel {
+	if d.obj == nil {
+		return nil
+	}
+	rs := d.obj.Resources
+	lo, hi := 0, len(rs)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if rs[mid].ID < rid {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < len(rs) && rs[lo].ID == rid {
+		return &rs[lo]
+	}
+	return nil
+}
+
 // resourceType is the model type of resource rid; opaque when unknown.
 func (d *decoder) resourceType(rid uint16) lwm2m.Type {
-	if d.obj != nil {
-		if r, ok := d.obj.Resource(rid); ok {
-			return r.Type
-		}
+	if r := d.resource(rid); r != nil {
+		return r.Type
 	}
 	return lwm2m.TypeOpaque
 }
@@ -34,12 +67,8 @@ func (d *decoder) resourceType(rid uint16) lwm2m.Type {
 // modelSaysMultiple reports whether the model knows rid as a multiple
 // resource.
 func (d *decoder) modelSaysMultiple(rid uint16) bool {
-	if d.obj != nil {
-		if r, ok := d.obj.Resource(rid); ok {
-			return r.Multiple
-		}
-	}
-	return false
+	r := d.resource(rid)
+	return r != nil && r.Multiple
 }
 
 func (d *decoder) decode(p lwm2m.Path) (lwm2m.Node, error) {
@@ -115,12 +144,15 @@ func (d *decoder) instanceAt(ip lwm2m.Path, off, end int) ([]lwm2m.Node, error) 
 }
 
 // resources decodes the resource and multiple-resource TLVs of an instance.
+// The nodes of the resources and of all their resource instances come from
+// one allocation.
 func (d *decoder) resources(ip lwm2m.Path, off, end int) ([]lwm2m.Node, error) {
-	n, err := countTLVs(d.data, off, end)
+	n, nested, err := countResources(d.data, off, end)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]lwm2m.Node, 0, n)
+	d.slab = make([]lwm2m.Node, n+nested)
+	out := d.take(n)
 	var seen dupCheck
 	for off < end {
 		h, err := readHeader(d.data, off, end)
@@ -130,16 +162,15 @@ func (d *decoder) resources(ip lwm2m.Path, off, end int) ([]lwm2m.Node, error) {
 		if h.typ != typeResource && h.typ != typeMultiple {
 			return nil, codec.MalformedAt(format, off, ip, "a %s TLV (id %d) cannot appear among the resources of an instance", h.typ, h.id)
 		}
-		rp := ip.Child(h.id)
 		if seen.add(h.id, out) {
-			return nil, codec.MalformedAt(format, off, rp, "resource appears twice")
+			return nil, codec.MalformedAt(format, off, ip.Child(h.id), "resource appears twice")
 		}
 		node := lwm2m.Node{Kind: lwm2m.KindResource, ID: h.id}
 		if h.typ == typeResource {
-			node.Value, err = d.decodeValue(d.resourceType(h.id), h, off, rp)
+			node.Value, err = d.decodeValue(d.resourceType(h.id), h, off, ip)
 		} else {
 			node.Kind = lwm2m.KindMultipleResource
-			node.Children, err = d.multiple(rp, h.start, h.end)
+			node.Children, err = d.multiple(ip, h.id, h.start, h.end)
 		}
 		if err != nil {
 			return nil, err
@@ -150,14 +181,15 @@ func (d *decoder) resources(ip lwm2m.Path, off, end int) ([]lwm2m.Node, error) {
 	return out, nil
 }
 
-// multiple decodes the resource-instance TLVs of multiple resource rp.
-func (d *decoder) multiple(rp lwm2m.Path, off, end int) ([]lwm2m.Node, error) {
+// multiple decodes the resource-instance TLVs of multiple resource rid of
+// instance ip. Paths are built only for error messages.
+func (d *decoder) multiple(ip lwm2m.Path, rid uint16, off, end int) ([]lwm2m.Node, error) {
 	n, err := countTLVs(d.data, off, end)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]lwm2m.Node, 0, n)
-	t := d.resourceType(rp.Resource())
+	out := d.take(n)
+	t := d.resourceType(rid)
 	var seen dupCheck
 	for off < end {
 		h, err := readHeader(d.data, off, end)
@@ -165,13 +197,12 @@ func (d *decoder) multiple(rp lwm2m.Path, off, end int) ([]lwm2m.Node, error) {
 			return nil, err
 		}
 		if h.typ != typeResourceInstance {
-			return nil, codec.MalformedAt(format, off, rp, "a %s TLV (id %d) cannot appear inside a multiple resource", h.typ, h.id)
+			return nil, codec.MalformedAt(format, off, ip.Child(rid), "a %s TLV (id %d) cannot appear inside a multiple resource", h.typ, h.id)
 		}
-		rip := rp.Child(h.id)
 		if seen.add(h.id, out) {
-			return nil, codec.MalformedAt(format, off, rip, "resource instance appears twice")
+			return nil, codec.MalformedAt(format, off, ip.Child(rid).Child(h.id), "resource instance appears twice")
 		}
-		v, err := d.decodeValue(t, h, off, rip)
+		v, err := d.decodeValue(t, h, off, ip.Child(rid))
 		if err != nil {
 			return nil, err
 		}
@@ -199,7 +230,7 @@ func (d *decoder) resourceAt(rp lwm2m.Path, off, end int, wrapped bool) (lwm2m.N
 		return lwm2m.Node{}, err
 	}
 	if h.typ == typeResourceInstance {
-		insts, err := d.multiple(rp, off, end)
+		insts, err := d.multiple(rp.Parent(), rid, off, end)
 		if err != nil {
 			return lwm2m.Node{}, err
 		}
@@ -222,13 +253,13 @@ func (d *decoder) resourceAt(rp lwm2m.Path, off, end int, wrapped bool) (lwm2m.N
 	case typeObjectInstance:
 		return d.resourceAt(rp, h.start, h.end, true)
 	case typeMultiple:
-		insts, err := d.multiple(rp, h.start, h.end)
+		insts, err := d.multiple(rp.Parent(), rid, h.start, h.end)
 		if err != nil {
 			return lwm2m.Node{}, err
 		}
 		return lwm2m.Node{Kind: lwm2m.KindMultipleResource, ID: rid, Children: insts}, nil
 	}
-	v, err := d.decodeValue(d.resourceType(rid), h, off, rp)
+	v, err := d.decodeValue(d.resourceType(rid), h, off, rp.Parent())
 	if err != nil {
 		return lwm2m.Node{}, err
 	}
@@ -254,7 +285,7 @@ func (d *decoder) resourceInstanceAt(rip lwm2m.Path, off, end int) (lwm2m.Node, 
 	if h.end != end {
 		return lwm2m.Node{}, codec.MalformedAt(format, h.end, rip, "trailing data after the resource instance TLV")
 	}
-	v, err := d.decodeValue(d.resourceType(rip.Resource()), h, off, rip)
+	v, err := d.decodeValue(d.resourceType(rip.Resource()), h, off, rip.Parent())
 	if err != nil {
 		return lwm2m.Node{}, err
 	}

@@ -93,6 +93,27 @@ func countTLVs(data []byte, off, end int) (int, error) {
 	return n, nil
 }
 
+// countResources counts the TLVs that fill data[off:end] and, inside those
+// that are multiple resources, the nested TLVs.
+func countResources(data []byte, off, end int) (n, nested int, err error) {
+	for off < end {
+		h, err := readHeader(data, off, end)
+		if err != nil {
+			return 0, 0, err
+		}
+		if h.typ == typeMultiple {
+			m, err := countTLVs(data, h.start, h.end)
+			if err != nil {
+				return 0, 0, err
+			}
+			nested += m
+		}
+		off = h.end
+		n++
+	}
+	return n, nested, nil
+}
+
 // headerLen is the size of the header of a TLV with identifier id and a
 // value of n bytes.
 func headerLen(id uint16, n int) int {

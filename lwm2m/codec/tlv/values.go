@@ -14,16 +14,16 @@ import (
 // floats are IEEE 754 in 4 or 8 bytes; booleans one byte 0 or 1; object
 // links two 16-bit ids; strings UTF-8; opaque raw; none empty.
 
-// decodeValue converts the value bytes of leaf TLV h (whose header starts
-// at off and which lives at p) to type t. Integers of 3, 5, 6 or 7 bytes,
-// which some clients write, are accepted and sign-extended; the encoder only
-// writes 1, 2, 4 or 8.
-func (d *decoder) decodeValue(t lwm2m.Type, h header, off int, p lwm2m.Path) (lwm2m.Value, error) {
+// decodeValue converts the value bytes of leaf TLV h to type t. The TLV's
+// header starts at off and it is a child of parent; its path is built only
+// for an error. Integers of 3, 5, 6 or 7 bytes, which some clients write,
+// are accepted and sign-extended; the encoder only writes 1, 2, 4 or 8.
+func (d *decoder) decodeValue(t lwm2m.Type, h header, off int, parent lwm2m.Path) (lwm2m.Value, error) {
 	b := d.data[h.start:h.end]
 	switch t {
 	case lwm2m.TypeString, lwm2m.TypeCorelnk:
 		if !utf8.Valid(b) {
-			return lwm2m.Value{}, codec.MalformedAt(format, h.start+firstInvalidUTF8(b), p, "%s value is not valid UTF-8", t)
+			return lwm2m.Value{}, codec.MalformedAt(format, h.start+firstInvalidUTF8(b), parent.Child(h.id), "%s value is not valid UTF-8", t)
 		}
 		if d.str == "" {
 			d.str = string(d.data) // once per payload; values are substrings of it
@@ -35,7 +35,7 @@ func (d *decoder) decodeValue(t lwm2m.Type, h header, off int, p lwm2m.Path) (lw
 		return lwm2m.StringValue(s), nil
 	case lwm2m.TypeInteger, lwm2m.TypeTime:
 		if len(b) == 0 || len(b) > 8 {
-			return lwm2m.Value{}, codec.MalformedAt(format, off, p, "%s value must be 1 to 8 bytes long, not %d", t, len(b))
+			return lwm2m.Value{}, codec.MalformedAt(format, off, parent.Child(h.id), "%s value must be 1 to 8 bytes long, not %d", t, len(b))
 		}
 		i := int64(int8(b[0])) // sign-extend from the first byte
 		for _, c := range b[1:] {
@@ -47,7 +47,7 @@ func (d *decoder) decodeValue(t lwm2m.Type, h header, off int, p lwm2m.Path) (lw
 		return lwm2m.IntValue(i), nil
 	case lwm2m.TypeUnsigned:
 		if len(b) == 0 || len(b) > 8 {
-			return lwm2m.Value{}, codec.MalformedAt(format, off, p, "unsigned value must be 1 to 8 bytes long, not %d", len(b))
+			return lwm2m.Value{}, codec.MalformedAt(format, off, parent.Child(h.id), "unsigned value must be 1 to 8 bytes long, not %d", len(b))
 		}
 		var u uint64
 		for _, c := range b {
@@ -61,15 +61,15 @@ func (d *decoder) decodeValue(t lwm2m.Type, h header, off int, p lwm2m.Path) (lw
 		case 8:
 			return lwm2m.FloatValue(math.Float64frombits(binary.BigEndian.Uint64(b))), nil
 		}
-		return lwm2m.Value{}, codec.MalformedAt(format, off, p, "float value takes 4 or 8 bytes, not %d", len(b))
+		return lwm2m.Value{}, codec.MalformedAt(format, off, parent.Child(h.id), "float value takes 4 or 8 bytes, not %d", len(b))
 	case lwm2m.TypeBoolean:
 		if len(b) != 1 || b[0] > 1 {
-			return lwm2m.Value{}, codec.MalformedAt(format, off, p, "boolean value must be one byte 0 or 1, got % x", b)
+			return lwm2m.Value{}, codec.MalformedAt(format, off, parent.Child(h.id), "boolean value must be one byte 0 or 1, got % x", b)
 		}
 		return lwm2m.BoolValue(b[0] == 1), nil
 	case lwm2m.TypeObjlnk:
 		if len(b) != 4 {
-			return lwm2m.Value{}, codec.MalformedAt(format, off, p, "objlnk value takes 4 bytes, not %d", len(b))
+			return lwm2m.Value{}, codec.MalformedAt(format, off, parent.Child(h.id), "objlnk value takes 4 bytes, not %d", len(b))
 		}
 		return lwm2m.ObjlnkValue(binary.BigEndian.Uint16(b), binary.BigEndian.Uint16(b[2:])), nil
 	case lwm2m.TypeOpaque:
@@ -78,11 +78,11 @@ func (d *decoder) decodeValue(t lwm2m.Type, h header, off int, p lwm2m.Path) (lw
 		return lwm2m.OpaqueValue(out), nil
 	case lwm2m.TypeNone:
 		if len(b) != 0 {
-			return lwm2m.Value{}, codec.MalformedAt(format, off, p, "resource is executable and carries no value, got %d bytes", len(b))
+			return lwm2m.Value{}, codec.MalformedAt(format, off, parent.Child(h.id), "resource is executable and carries no value, got %d bytes", len(b))
 		}
 		return lwm2m.NoneValue(), nil
 	}
-	return lwm2m.Value{}, codec.MalformedAt(format, off, p, "unknown data type %v", t)
+	return lwm2m.Value{}, codec.MalformedAt(format, off, parent.Child(h.id), "unknown data type %v", t)
 }
 
 func firstInvalidUTF8(b []byte) int {
