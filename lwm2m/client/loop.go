@@ -66,6 +66,7 @@ func (c *Client) plan(now time.Time, retryAt time.Time) (action, time.Time) {
 	}
 	if c.cfg.QueueMode && !c.sleeping && (c.forceSleep || !now.Before(c.lastUplink.Add(c.cfg.AwakeTime))) {
 		c.sleeping, c.forceSleep = true, false
+		c.radio(false)
 		if c.cfg.Events.Asleep != nil {
 			c.cfg.Events.Asleep(c.cfg.Endpoint)
 		}
@@ -151,11 +152,9 @@ func (c *Client) shutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.RequestTimeout)
 	defer cancel()
 	c.mu.Lock()
-	asleep := c.sleeping
+	c.wakeUp() // a device switched off says goodbye first
 	c.mu.Unlock()
-	if !asleep {
-		c.doDeregister(ctx)
-	}
+	c.doDeregister(ctx)
 	c.mu.Lock()
 	conn := c.conn
 	c.conn = nil
@@ -205,7 +204,7 @@ func (c *Client) doNotify(ctx context.Context) {
 	for _, n := range due {
 		nctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 		start := time.Now()
-		err := conn.Notify(nctx, n.tok, n.msg)
+		err := conn.Notify(nctx, n.req, n.msg)
 		cancel()
 		if err != nil {
 			c.fail(fmt.Errorf("notify %v: %w", n.paths, err))
@@ -217,5 +216,24 @@ func (c *Client) doNotify(ctx context.Context) {
 		if c.cfg.Events.Notified != nil {
 			c.cfg.Events.Notified(c.cfg.Endpoint, n.paths)
 		}
+	}
+}
+
+// radio switches the connection's radio (under the lock).
+func (c *Client) radio(on bool) {
+	if rc, ok := c.conn.(radioControl); ok {
+		rc.setRadio(on)
+	}
+}
+
+// wakeUp ends a queue-mode sleep (under the lock).
+func (c *Client) wakeUp() {
+	if !c.sleeping {
+		return
+	}
+	c.sleeping = false
+	c.radio(true)
+	if c.cfg.Events.Awake != nil {
+		c.cfg.Events.Awake(c.cfg.Endpoint)
 	}
 }

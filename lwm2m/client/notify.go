@@ -69,7 +69,7 @@ func (c *Client) observe(req *coap.Message, paths []lwm2m.Path, composite bool, 
 	if obs != 0 || !resp.Code.IsSuccess() {
 		return resp
 	}
-	ob := &observation{token: tok, paths: paths, composite: composite, format: resp.ContentFormat()}
+	ob := &observation{token: tok, paths: paths, composite: composite, format: resp.ContentFormat(), req: observeRequest(req)}
 	ob.start(c.clock.Now(), c)
 	c.obs.add(ob)
 	resp.SetObserve(c.nextSeq())
@@ -79,6 +79,7 @@ func (c *Client) observe(req *coap.Message, paths []lwm2m.Path, composite bool, 
 // notification is one notification ready to go out.
 type notification struct {
 	tok   coap.Token
+	req   *coap.Message
 	msg   *coap.Message
 	paths []lwm2m.Path
 }
@@ -128,10 +129,20 @@ func (c *Client) dueNotifications(now time.Time) []notification {
 			msg.SetObserve(c.nextSeq())
 		}
 		ob.sent(now, c)
-		out = append(out, notification{tok: tok, msg: msg, paths: ob.paths})
+		out = append(out, notification{tok: tok, req: ob.req, msg: msg, paths: ob.paths})
 	}
 	for _, t := range drop {
 		c.obs.remove(t)
 	}
 	return out
+}
+
+// observeRequest keeps what the transport needs of an Observe request (its
+// token and Block2 option) without its payload.
+func observeRequest(req *coap.Message) *coap.Message {
+	m := &coap.Message{Type: req.Type, Code: req.Code, Token: req.Token}
+	if b, ok := req.Block2(); ok {
+		m.SetBlock2(b)
+	}
+	return m
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shoal-iot/shoal/lwm2m"
+	"github.com/shoal-iot/shoal/lwm2m/coap"
 )
 
 // observation is one server observation of a path (or of several, for
@@ -23,7 +24,7 @@ type observation struct {
 	paths     []lwm2m.Path
 	composite bool
 	format    lwm2m.ContentFormat
-	seq       uint32
+	req       *coap.Message // the Observe request, for the transport
 
 	lastNotify time.Time
 	lastEval   time.Time

@@ -202,7 +202,7 @@ func (c *Client) doUpdate(ctx context.Context) error {
 	}
 	conn := c.conn
 	c.wantUpdate, c.wantObjects = false, false
-	c.sleeping = false
+	c.wakeUp()
 	c.lastUplink = c.clock.Now()
 	c.mu.Unlock()
 	resp, err := c.exchange(ctx, conn, "update", req)
@@ -219,8 +219,10 @@ func (c *Client) doUpdate(ctx context.Context) error {
 		}
 		return nil
 	case resp.Code == lwm2m.CodeNotFound:
+		// The server forgot us: register again at once.
 		c.registered = false
-		return fmt.Errorf("%w: update answered 4.04: registering again", ErrRegistration)
+		c.log.Debug().Msg("update answered 4.04: registering again")
+		return nil
 	}
 	return fmt.Errorf("%w: update answered %s: %s", ErrRegistration, resp.Code, resp.Payload)
 }

@@ -35,8 +35,9 @@ type Inbound interface {
 type Conn interface {
 	// Exchange sends a confirmable request and waits for its response.
 	Exchange(ctx context.Context, req *coap.Message) (*coap.Message, error)
-	// Notify sends a notification for the observation with token tok.
-	Notify(ctx context.Context, tok coap.Token, msg *coap.Message) error
+	// Notify sends a notification for the observation the server started
+	// with request obs (its token, and its Block2 size when it gave one).
+	Notify(ctx context.Context, obs *coap.Message, msg *coap.Message) error
 	Close() error
 }
 
