@@ -56,3 +56,14 @@ var models = testModels{
 		res(10, lwm2m.TypeOpaque, true),
 	}},
 }
+
+// usesTestObject reports whether any record lies in test object 65000,
+// which only testModels knows.
+func usesTestObject(recs []lwm2m.Record) bool {
+	for _, r := range recs {
+		if r.Path.Object() == 65000 {
+			return true
+		}
+	}
+	return false
+}

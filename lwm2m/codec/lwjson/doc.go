@@ -10,13 +10,14 @@
 //
 // Each entry of "e" names a resource or resource instance by "n" relative to
 // the base name "bn" (the path is the plain concatenation bn+n, as in
-// Leshan; without "bn" a name starting with "/" is absolute and any other
-// is relative to the request path, as in Wakaama) and carries exactly one
-// value: "v" (a number: Integer, Unsigned, Float or Time in seconds), "sv"
-// (a string: String, Corelnk, or Opaque in base64), "bv" (a boolean) or
-// "ov" (an object link "object:instance"). The model decides the type; a
-// resource it does not know decodes as the value's natural type (a whole
-// number as Integer, another number as Float, "sv" as String).
+// Leshan; without "bn", or with an empty one, a name starting with "/" is
+// absolute and any other is relative to the request path, as in Wakaama)
+// and carries exactly one value: "v" (a number: Integer, Unsigned, Float
+// or Time in seconds), "sv" (a string: String, Corelnk, or Opaque in
+// base64), "bv" (a boolean) or "ov" (an object link "object:instance").
+// The model decides the type; a resource it does not know decodes as the
+// value's natural type (a whole number as Integer, another number as Float,
+// "sv" as String).
 //
 // Times: an entry's time is bt+t seconds (either may be absent, both may be
 // fractional). A sum of zero or less is relative to the time of decoding

@@ -54,7 +54,7 @@ func (d *resolver) path(e *entry) (lwm2m.Path, error) {
 	b := buf[:0]
 	n := e.name.text
 	switch {
-	case d.pk.bn.set:
+	case len(d.pk.bn.text) > 0: // an empty "bn" counts as none
 		b = append(b, d.pk.bn.text...)
 		if len(b) > 0 && b[len(b)-1] == '/' && len(n) > 0 && n[0] == '/' {
 			n = n[1:]
