@@ -43,7 +43,7 @@ func TestEncodeValueWidths(t *testing.T) {
 		{lwm2m.NoneValue(), ""},
 	}
 	for _, tc := range cases {
-		got := appendValue(nil, tc.v)
+		got := appendValue(nil, tc.v, valueLen(tc.v))
 		if !bytes.Equal(got, mustHex(tc.want)) || valueLen(tc.v) != len(got) {
 			t.Errorf("%v %v: got %X (len %d), want %s", tc.v.Type(), tc.v, got, valueLen(tc.v), tc.want)
 		}
@@ -161,5 +161,24 @@ func TestEncodeRecords(t *testing.T) {
 	}
 	if _, err := c.EncodeRecords(lwm2m.Root, recs[1:]); !errors.Is(err, codec.ErrNotRepresentable) {
 		t.Fatalf("root: %v", err)
+	}
+}
+
+// TestEncodeAllocatesOnce checks that the sizing pass is exact: encoding an
+// object, an instance or a multiple resource makes one allocation.
+func TestEncodeAllocatesOnce(t *testing.T) {
+	c := New()
+	for _, g := range loadGolden(t) {
+		out, err := c.Encode(g.Path, &g.Node)
+		if err != nil {
+			t.Fatal(err)
+		}
+		allocs := testing.AllocsPerRun(20, func() { c.Encode(g.Path, &g.Node) })
+		if allocs != 1 && len(out) > 0 {
+			t.Errorf("%s: %v allocations", g.Name, allocs)
+		}
+		if cap(out)-len(out) > reserveSlack {
+			t.Errorf("%s: %d bytes spare", g.Name, cap(out)-len(out))
+		}
 	}
 }

@@ -142,20 +142,20 @@ func valueLen(v lwm2m.Value) int {
 	return 0
 }
 
-// appendValue appends the encoding of v, exactly valueLen(v) bytes.
-func appendValue(dst []byte, v lwm2m.Value) []byte {
+// appendValue appends the encoding of v, whose size valueLen(v) is n.
+func appendValue(dst []byte, v lwm2m.Value, n int) []byte {
 	switch v.Type() {
 	case lwm2m.TypeString, lwm2m.TypeCorelnk:
 		return append(dst, v.Str()...)
 	case lwm2m.TypeInteger, lwm2m.TypeTime, lwm2m.TypeUnsigned:
 		u := v.Uint()
-		for n := valueLen(v) - 1; n >= 0; n-- {
+		for n--; n >= 0; n-- {
 			dst = append(dst, byte(u>>(8*n)))
 		}
 		return dst
 	case lwm2m.TypeFloat:
-		if f := v.Float(); float32Exact(f) {
-			return binary.BigEndian.AppendUint32(dst, math.Float32bits(float32(f)))
+		if n == 4 {
+			return binary.BigEndian.AppendUint32(dst, math.Float32bits(float32(v.Float())))
 		}
 		return binary.BigEndian.AppendUint64(dst, math.Float64bits(v.Float()))
 	case lwm2m.TypeBoolean:
