@@ -47,6 +47,10 @@ func tests() []suiteTest {
 		{"Relations", testRelations},
 		{"Firmware", testFirmware},
 		{"Migrations", testMigrations},
+		{"Writer", testWriter},
+		{"Writer/BackPressure", testWriterBackPressure},
+		{"Retention", testRetentionLoop},
+		{"Concurrency", testConcurrency},
 	}
 }
 
