@@ -1,0 +1,340 @@
+package coap_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shoal-iot/shoal/lwm2m"
+	"github.com/shoal-iot/shoal/lwm2m/coap"
+)
+
+var testKeys = map[string][]byte{
+	"dev-psk":  []byte("secret-psk-0001"),
+	"dev-psk2": {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08},
+}
+
+func pskLookup(id []byte) ([]byte, error) {
+	if k, ok := testKeys[string(id)]; ok {
+		return k, nil
+	}
+	return nil, fmt.Errorf("unknown PSK identity %q", id)
+}
+
+type failures struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (f *failures) add(_ string, err error) {
+	f.mu.Lock()
+	f.errs = append(f.errs, err)
+	f.mu.Unlock()
+}
+
+func (f *failures) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.errs)
+}
+
+func serveDTLS(t *testing.T, cfg coap.Config, dcfg coap.DTLSConfig) *coap.Endpoint {
+	t.Helper()
+	ep, err := coap.ListenDTLS("udp", "127.0.0.1:0", cfg, dcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runEndpoint(t, ep)
+	return ep
+}
+
+func TestDTLSPSKBothSuites(t *testing.T) {
+	for _, suite := range []coap.CipherSuite{coap.PSKWithAES128CCM8, coap.PSKWithAES128GCMSHA256} {
+		t.Run(fmt.Sprintf("%#04x", uint16(suite)), func(t *testing.T) {
+			srv := &peerCatcher{reply: echoPath}
+			ep := serveDTLS(t, coap.Config{Handler: srv}, coap.DTLSConfig{PSK: pskLookup})
+			c := dial(t, ep.Addr().String(), coap.DialConfig{
+				Config: coap.Config{Handler: coap.HandlerFunc(func(_ context.Context, _ *coap.Peer, req *coap.Message) *coap.Message {
+					return echoPath(req)
+				})},
+				DTLS: &coap.DTLSClientConfig{PSKIdentity: []byte("dev-psk"), PSK: testKeys["dev-psk"], CipherSuites: []coap.CipherSuite{suite}},
+			})
+			resp, err := c.Do(testCtx(t), coap.NewRequest(coap.POST, "rd"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(resp.Payload) != "/rd||" {
+				t.Fatalf("got %q", resp.Payload)
+			}
+			p := srv.peer.Load()
+			if id := p.Identity(); id.Kind != coap.IdentityPSK || id.PSKIdentity != "dev-psk" || !p.Secure() {
+				t.Fatalf("server sees identity %v", id)
+			}
+			resp, err = p.Do(testCtx(t), coap.NewRequest(coap.GET, "3", "0"))
+			if err != nil || string(resp.Payload) != "/3/0||" {
+				t.Fatalf("server → device: %v %v", resp, err)
+			}
+		})
+	}
+}
+
+func TestDTLSWrongKeyFailsHandshake(t *testing.T) {
+	var f failures
+	ep := serveDTLS(t, coap.Config{}, coap.DTLSConfig{PSK: pskLookup, OnHandshakeFailed: f.add, HandshakeTimeout: 2 * time.Second})
+	for _, c := range []coap.DTLSClientConfig{
+		{PSKIdentity: []byte("dev-psk"), PSK: []byte("wrong key")},
+		{PSKIdentity: []byte("nobody"), PSK: []byte("x")},
+	} {
+		cfg := c
+		cfg.HandshakeTimeout = 2 * time.Second
+		conn, err := coap.Dial(testCtx(t), ep.Addr().String(), coap.DialConfig{DTLS: &cfg})
+		if err == nil {
+			conn.Close()
+			t.Fatalf("handshake with %q succeeded", c.PSKIdentity)
+		}
+	}
+	waitFor(t, "handshake failures reported", func() bool { return f.count() == 2 })
+	for _, err := range f.errs {
+		t.Logf("reported: %v", err)
+	}
+}
+
+// recordVersionRewriter makes a pion client look like an mbedTLS 2.28
+// client left at its default minimum version: every ClientHello record goes
+// out with record-layer version {254, 0}.
+type recordVersionRewriter struct {
+	net.PacketConn
+	rewritten atomic.Int32
+}
+
+func (r *recordVersionRewriter) WriteTo(b []byte, addr net.Addr) (int, error) {
+	if len(b) > 13 && b[0] == 22 && b[3] == 0 && b[4] == 0 && b[13] == 1 {
+		c := append([]byte(nil), b...)
+		c[1], c[2] = 0xfe, 0x00
+		r.rewritten.Add(1)
+		return r.PacketConn.WriteTo(c, addr)
+	}
+	return r.PacketConn.WriteTo(b, addr)
+}
+
+func TestDTLSClientHelloRecordVersionFE00(t *testing.T) {
+	srv := &peerCatcher{reply: echoPath}
+	ep := serveDTLS(t, coap.Config{Handler: srv}, coap.DTLSConfig{PSK: pskLookup})
+	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rw := &recordVersionRewriter{PacketConn: udp}
+	c := dial(t, ep.Addr().String(), coap.DialConfig{
+		PacketConn: rw,
+		DTLS:       &coap.DTLSClientConfig{PSKIdentity: []byte("dev-psk2"), PSK: testKeys["dev-psk2"], HandshakeTimeout: 5 * time.Second},
+	})
+	if n := rw.rewritten.Load(); n < 2 {
+		t.Fatalf("only %d ClientHellos were rewritten; the test would not prove anything", n)
+	}
+	resp, err := c.Do(testCtx(t), coap.NewRequest(coap.POST, "rd"))
+	if err != nil || string(resp.Payload) != "/rd||" {
+		t.Fatalf("after an FE00 ClientHello: %v %v", resp, err)
+	}
+}
+
+// rebindConn is a client socket whose source port can be changed under a
+// live DTLS session, like a NAT rebinding while a device sleeps.
+type rebindConn struct {
+	mu   sync.Mutex
+	cur  *net.UDPConn
+	gone chan struct{}
+}
+
+func newRebindConn(t *testing.T) *rebindConn {
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &rebindConn{cur: c, gone: make(chan struct{})}
+}
+
+func (r *rebindConn) conn() *net.UDPConn {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cur
+}
+
+func (r *rebindConn) rebind(t *testing.T) {
+	n, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	old := r.cur
+	r.cur = n
+	r.mu.Unlock()
+	_ = old.Close()
+}
+
+func (r *rebindConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	for {
+		c := r.conn()
+		n, a, err := c.ReadFrom(b)
+		if err != nil && errors.Is(err, net.ErrClosed) && r.conn() != c {
+			continue // rebound: read from the new socket
+		}
+		return n, a, err
+	}
+}
+
+func (r *rebindConn) WriteTo(b []byte, a net.Addr) (int, error) { return r.conn().WriteTo(b, a) }
+func (r *rebindConn) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cur.Close()
+}
+func (r *rebindConn) LocalAddr() net.Addr                { return r.conn().LocalAddr() }
+func (r *rebindConn) SetDeadline(t time.Time) error      { return r.conn().SetDeadline(t) }
+func (r *rebindConn) SetReadDeadline(t time.Time) error  { return r.conn().SetReadDeadline(t) }
+func (r *rebindConn) SetWriteDeadline(t time.Time) error { return r.conn().SetWriteDeadline(t) }
+
+func TestDTLSConnectionIDFollowsAddressChange(t *testing.T) {
+	srv := &peerCatcher{reply: echoPath}
+	ep := serveDTLS(t, coap.Config{Handler: srv}, coap.DTLSConfig{PSK: pskLookup})
+	rc := newRebindConn(t)
+	c := dial(t, ep.Addr().String(), coap.DialConfig{
+		PacketConn: rc,
+		Config: coap.Config{Handler: coap.HandlerFunc(func(_ context.Context, _ *coap.Peer, req *coap.Message) *coap.Message {
+			return echoPath(req)
+		})},
+		DTLS: &coap.DTLSClientConfig{PSKIdentity: []byte("dev-psk"), PSK: testKeys["dev-psk"]},
+	})
+	if _, err := c.Do(testCtx(t), coap.NewRequest(coap.POST, "rd")); err != nil {
+		t.Fatal(err)
+	}
+	session := srv.peer.Load()
+	before := session.RemoteAddr()
+	if before != rc.LocalAddr().String() {
+		t.Fatalf("server sees %s, client is at %s", before, rc.LocalAddr())
+	}
+
+	rc.rebind(t)
+	after := rc.LocalAddr().String()
+	if _, err := c.Do(testCtx(t), coap.NewRequest(coap.POST, "rd", "x")); err != nil {
+		t.Fatalf("request after the source port changed: %v", err)
+	}
+	if p := srv.peer.Load(); p != session {
+		t.Fatalf("a new session was made; the connection ID should have kept the old one")
+	}
+	if got := session.RemoteAddr(); got != after {
+		t.Fatalf("session address %s, want the new %s (was %s)", got, after, before)
+	}
+	// Downlink goes to the new address.
+	resp, err := session.Do(testCtx(t), coap.NewRequest(coap.GET, "3", "0"))
+	if err != nil || string(resp.Payload) != "/3/0||" {
+		t.Fatalf("server → device after rebinding: %v %v", resp, err)
+	}
+}
+
+func TestDTLSWithoutConnectionIDLosesSessionOnRebind(t *testing.T) {
+	srv := &peerCatcher{reply: echoPath}
+	ep := serveDTLS(t, coap.Config{Handler: srv}, coap.DTLSConfig{PSK: pskLookup, DisableConnectionID: true})
+	rc := newRebindConn(t)
+	c := dial(t, ep.Addr().String(), coap.DialConfig{
+		PacketConn: rc,
+		Config:     fastRetransmit(coap.Config{}),
+		DTLS:       &coap.DTLSClientConfig{PSKIdentity: []byte("dev-psk"), PSK: testKeys["dev-psk"]},
+	})
+	if _, err := c.Do(testCtx(t), coap.NewRequest(coap.POST, "rd")); err != nil {
+		t.Fatal(err)
+	}
+	rc.rebind(t)
+	if _, err := c.Do(testCtx(t), coap.NewRequest(coap.POST, "rd")); !errors.Is(err, coap.ErrTimeout) {
+		t.Fatalf("without CID a rebound client should not be heard: %v", err)
+	}
+}
+
+// testPKI makes a CA and a certificate signed by it for each CN.
+func testPKI(t *testing.T, cns ...string) (*x509.CertPool, map[string]tls.Certificate) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Shoal test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	out := map[string]tls.Certificate{}
+	for i, cn := range cns {
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(int64(i + 2)), Subject: pkix.Name{CommonName: cn}, DNSNames: []string{cn},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			KeyUsage:    x509.KeyUsageDigitalSignature,
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaf, _ := x509.ParseCertificate(der)
+		out[cn] = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+	}
+	return pool, out
+}
+
+func verifyWith(pool *x509.CertPool) func([]*x509.Certificate) error {
+	return func(chain []*x509.Certificate) error {
+		inter := x509.NewCertPool()
+		for _, c := range chain[1:] {
+			inter.AddCert(c)
+		}
+		_, err := chain[0].Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+		return err
+	}
+}
+
+func TestDTLSX509(t *testing.T) {
+	pool, certs := testPKI(t, "shoal.test", "dev-x509")
+	_, rogue := testPKI(t, "dev-x509")
+	srvCert := certs["shoal.test"]
+	srv := &peerCatcher{reply: echoPath}
+	var f failures
+	ep := serveDTLS(t, coap.Config{Handler: srv}, coap.DTLSConfig{Certificate: &srvCert, VerifyClient: verifyWith(pool), OnHandshakeFailed: f.add})
+
+	devCert := certs["dev-x509"]
+	c := dial(t, ep.Addr().String(), coap.DialConfig{DTLS: &coap.DTLSClientConfig{Certificate: &devCert, RootCAs: pool, ServerName: "shoal.test"}})
+	if _, err := c.Do(testCtx(t), coap.NewRequest(coap.POST, "rd")); err != nil {
+		t.Fatal(err)
+	}
+	id := srv.peer.Load().Identity()
+	if id.Kind != coap.IdentityX509 || id.CommonName != "dev-x509" || id.Fingerprint != coap.CertFingerprint(devCert.Leaf) || len(id.Chain) != 1 {
+		t.Fatalf("server sees identity %+v", id)
+	}
+	if c.Peer().Identity().CommonName != "shoal.test" {
+		t.Fatalf("client sees server identity %v", c.Peer().Identity())
+	}
+
+	// A certificate from another CA is refused.
+	bad := rogue["dev-x509"]
+	_, err := coap.Dial(testCtx(t), ep.Addr().String(), coap.DialConfig{DTLS: &coap.DTLSClientConfig{Certificate: &bad, RootCAs: pool, ServerName: "shoal.test", HandshakeTimeout: 3 * time.Second}})
+	if err == nil {
+		t.Fatal("a certificate from an unknown CA was accepted")
+	}
+	waitFor(t, "the refused handshake to be reported", func() bool { return f.count() >= 1 })
+	_ = lwm2m.CodeContent
+}

@@ -1,0 +1,335 @@
+package coap
+
+import (
+	"crypto/rand"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/transport/v5/deadline"
+)
+
+// dtlsMux demultiplexes one UDP socket into per-peer packet conns for
+// pion/dtls. It replaces pion's own listener for three reasons:
+//
+//   - The ClientHello record-version trap: mbedTLS 2.28 clients left at
+//     their default minimum version send the first ClientHello with record
+//     version {254, 0}; pion drops records whose version is not FEFF or
+//     FEFD. The record header is not covered by the handshake transcript,
+//     so epoch-0 records with version {254, x} are normalised to FEFD here
+//     before pion sees them.
+//   - Connection IDs (RFC 9146): datagrams carrying a CID record are routed
+//     by CID whatever address they come from; the CIDs are the ones this
+//     mux generated for the conn, so no ServerHello parsing is needed.
+//   - Spoofed ClientHello floods: handshakes in progress are capped and a
+//     conn that never echoes the HelloVerifyRequest cookie (pion performs
+//     the cookie exchange) is dropped after CookieTimeout.
+type dtlsMux struct {
+	conn         *net.UDPConn
+	cidLen       int
+	maxHandshake int
+	cookieWait   time.Duration
+	onRefused    func(addr netip.AddrPort, why string)
+
+	mu          sync.Mutex
+	byAddr      map[netip.AddrPort]*muxConn
+	byCID       map[string]*muxConn
+	handshaking int
+	accept      chan *muxConn
+	closed      bool
+}
+
+type muxDatagram struct {
+	data []byte
+	addr netip.AddrPort
+}
+
+// muxConn is the net.PacketConn pion sees for one peer.
+type muxConn struct {
+	mux      *dtlsMux
+	in       chan muxDatagram
+	closed   chan struct{}
+	once     sync.Once
+	readDL   *deadline.Deadline
+	addr     atomic.Pointer[netip.AddrPort] // where pion last wrote to
+	first    netip.AddrPort
+	received atomic.Int32
+	cids     []string // guarded by mux.mu
+	// replaced is the established session this conn's ClientHello took the
+	// address from; it gets the address back if this handshake fails.
+	replaced *muxConn
+	inHS     atomic.Bool
+}
+
+const (
+	recordHeaderLen = 13
+	contentCID      = 25
+	contentHS       = 22
+)
+
+func newDTLSMux(conn *net.UDPConn, cidLen, maxHandshake int, cookieWait time.Duration) *dtlsMux {
+	return &dtlsMux{
+		conn: conn, cidLen: cidLen, maxHandshake: maxHandshake, cookieWait: cookieWait,
+		byAddr: make(map[netip.AddrPort]*muxConn),
+		byCID:  make(map[string]*muxConn),
+		accept: make(chan *muxConn, 256),
+	}
+}
+
+// normaliseRecordVersions rewrites the record version of every epoch-0
+// record whose version is {254, x} with x neither FF nor FD to FEFD. It
+// returns how many records it changed.
+func normaliseRecordVersions(d []byte) int {
+	fixed := 0
+	for len(d) >= recordHeaderLen {
+		typ := d[0]
+		if typ == contentCID {
+			return fixed // CID records are never epoch 0 and their header is longer
+		}
+		epoch := uint16(d[3])<<8 | uint16(d[4])
+		if epoch == 0 && d[1] == 254 && d[2] != 0xff && d[2] != 0xfd {
+			d[2] = 0xfd
+			fixed++
+		}
+		l := int(d[11])<<8 | int(d[12])
+		if recordHeaderLen+l > len(d) {
+			return fixed
+		}
+		d = d[recordHeaderLen+l:]
+	}
+	return fixed
+}
+
+// isClientHello reports whether the datagram starts with an epoch-0
+// handshake record holding a ClientHello (handshake type 1).
+func isClientHello(d []byte) bool {
+	return len(d) >= recordHeaderLen+1 && d[0] == contentHS && d[1] == 254 && d[3] == 0 && d[4] == 0 && d[recordHeaderLen] == 1
+}
+
+// isInitialClientHello reports a ClientHello with message_seq 0: the start
+// of a new handshake rather than a retransmission inside one.
+func isInitialClientHello(d []byte) bool {
+	return isClientHello(d) && len(d) >= recordHeaderLen+6 && d[recordHeaderLen+4] == 0 && d[recordHeaderLen+5] == 0
+}
+
+// run reads the socket until it is closed.
+func (m *dtlsMux) run() {
+	buf := make([]byte, 64<<10)
+	for {
+		n, addr, err := m.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				m.shutdown()
+				return
+			}
+			continue
+		}
+		addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
+		m.route(buf[:n], addr)
+	}
+}
+
+func (m *dtlsMux) route(d []byte, addr netip.AddrPort) {
+	m.mu.Lock()
+	var c, replaced *muxConn
+	if m.cidLen > 0 && len(d) >= 11+m.cidLen && d[0] == contentCID {
+		c = m.byCID[string(d[11:11+m.cidLen])]
+		if c == nil {
+			m.mu.Unlock()
+			return
+		}
+	} else {
+		c = m.byAddr[addr]
+		// A fresh ClientHello from the address of an established session
+		// (a rebooted device) starts a new handshake; the old session stays
+		// reachable by connection ID until it is closed (RFC 6347 §4.2.8).
+		if c != nil && !c.inHS.Load() && isInitialClientHello(d) {
+			replaced = c
+			c = nil
+		}
+	}
+	if c == nil {
+		if !isClientHello(d) || m.closed {
+			m.mu.Unlock()
+			return
+		}
+		if m.handshaking >= m.maxHandshake {
+			m.mu.Unlock()
+			if m.onRefused != nil {
+				m.onRefused(addr, "too many handshakes in progress")
+			}
+			return
+		}
+		c = &muxConn{mux: m, in: make(chan muxDatagram, 16), closed: make(chan struct{}), readDL: deadline.New(), first: addr, replaced: replaced}
+		c.addr.Store(&addr)
+		c.inHS.Store(true)
+		select {
+		case m.accept <- c:
+		default:
+			m.mu.Unlock()
+			return
+		}
+		m.handshaking++
+		m.byAddr[addr] = c
+		if m.cookieWait > 0 {
+			time.AfterFunc(m.cookieWait, func() {
+				if c.inHS.Load() && c.received.Load() < 2 {
+					c.Close()
+				}
+			})
+		}
+	}
+	m.mu.Unlock()
+	data := make([]byte, len(d))
+	copy(data, d)
+	if c.inHS.Load() {
+		normaliseRecordVersions(data)
+	}
+	c.received.Add(1)
+	select {
+	case c.in <- muxDatagram{data: data, addr: addr}:
+	default: // the peer is not keeping up: drop, DTLS and CoAP retransmit
+	}
+}
+
+// newCID returns a fresh connection ID routed to c.
+func (m *dtlsMux) newCID(c *muxConn) []byte {
+	cid := make([]byte, m.cidLen)
+	for {
+		_, _ = rand.Read(cid)
+		m.mu.Lock()
+		if _, taken := m.byCID[string(cid)]; !taken {
+			m.byCID[string(cid)] = c
+			c.cids = append(c.cids, string(cid))
+			m.mu.Unlock()
+			return cid
+		}
+		m.mu.Unlock()
+	}
+}
+
+// handshakeDone is called once per conn when its handshake ends.
+func (m *dtlsMux) handshakeDone(c *muxConn) {
+	if c.inHS.Swap(false) {
+		m.mu.Lock()
+		m.handshaking--
+		m.mu.Unlock()
+	}
+}
+
+func (m *dtlsMux) remove(c *muxConn) {
+	m.handshakeDone(c)
+	m.mu.Lock()
+	for a, x := range m.byAddr {
+		if x == c {
+			delete(m.byAddr, a)
+			if r := c.replaced; r != nil && !r.isClosed() && *r.addr.Load() == a {
+				m.byAddr[a] = r
+			}
+		}
+	}
+	for _, id := range c.cids {
+		if m.byCID[id] == c {
+			delete(m.byCID, id)
+		}
+	}
+	m.mu.Unlock()
+}
+
+func (m *dtlsMux) shutdown() {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	m.closed = true
+	conns := make([]*muxConn, 0, len(m.byAddr))
+	for _, c := range m.byAddr {
+		conns = append(conns, c)
+	}
+	for _, c := range m.byCID {
+		conns = append(conns, c)
+	}
+	close(m.accept)
+	m.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+}
+
+func (c *muxConn) isClosed() bool {
+	select {
+	case <-c.closed:
+		return true
+	default:
+		return false
+	}
+}
+
+// ReadFrom implements net.PacketConn for pion.
+func (c *muxConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	select {
+	case d := <-c.in:
+		n := copy(b, d.data)
+		return n, net.UDPAddrFromAddrPort(d.addr), nil
+	case <-c.readDL.Done():
+		return 0, nil, os.ErrDeadlineExceeded
+	case <-c.closed:
+		return 0, nil, net.ErrClosed
+	}
+}
+
+// WriteTo implements net.PacketConn: pion writes to the address it last
+// authenticated a record from, so when that changes (connection ID after a
+// NAT rebinding) the old address no longer routes here.
+func (c *muxConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	select {
+	case <-c.closed:
+		return 0, net.ErrClosed
+	default:
+	}
+	ua, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return 0, errors.New("coap: dtls: not a UDP address")
+	}
+	ap := ua.AddrPort()
+	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	if old := c.addr.Load(); *old != ap {
+		c.addr.Store(&ap)
+		m := c.mux
+		m.mu.Lock()
+		if m.byAddr[*old] == c {
+			delete(m.byAddr, *old)
+		}
+		m.mu.Unlock()
+	}
+	return c.mux.conn.WriteToUDPAddrPort(b, ap)
+}
+
+// Close implements net.PacketConn.
+func (c *muxConn) Close() error {
+	c.once.Do(func() {
+		close(c.closed)
+		c.mux.remove(c)
+	})
+	return nil
+}
+
+// LocalAddr implements net.PacketConn.
+func (c *muxConn) LocalAddr() net.Addr { return c.mux.conn.LocalAddr() }
+
+// SetDeadline implements net.PacketConn (read side only).
+func (c *muxConn) SetDeadline(t time.Time) error { return c.SetReadDeadline(t) }
+
+// SetReadDeadline implements net.PacketConn.
+func (c *muxConn) SetReadDeadline(t time.Time) error {
+	c.readDL.Set(t)
+	return nil
+}
+
+// SetWriteDeadline implements net.PacketConn; writes never block long.
+func (c *muxConn) SetWriteDeadline(time.Time) error { return nil }

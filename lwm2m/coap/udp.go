@@ -1,0 +1,161 @@
+package coap
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// udpEndpoint keeps one Peer per remote address on a plain UDP socket.
+type udpEndpoint struct {
+	eng    *engine
+	conn   net.PacketConn
+	udp    *net.UDPConn // conn as *net.UDPConn when it is one (fast path)
+	shards [64]udpShard
+}
+
+type udpShard struct {
+	mu sync.Mutex
+	m  map[netip.AddrPort]*Peer
+}
+
+// udpLink writes to one remote address through the shared socket.
+type udpLink struct {
+	ep   *udpEndpoint
+	addr netip.AddrPort
+}
+
+func (l *udpLink) write(b []byte) error {
+	if l.ep.udp != nil {
+		_, err := l.ep.udp.WriteToUDPAddrPort(b, l.addr)
+		return err
+	}
+	_, err := l.ep.conn.WriteTo(b, net.UDPAddrFromAddrPort(l.addr))
+	return err
+}
+
+func (l *udpLink) remote() string { return l.addr.String() }
+
+func (l *udpLink) close() error {
+	l.ep.forget(l.addr)
+	return nil
+}
+
+func newUDPEndpoint(e *engine, conn net.PacketConn) *udpEndpoint {
+	u := &udpEndpoint{eng: e, conn: conn}
+	u.udp, _ = conn.(*net.UDPConn)
+	for i := range u.shards {
+		u.shards[i].m = make(map[netip.AddrPort]*Peer)
+	}
+	return u
+}
+
+func (u *udpEndpoint) shard(a netip.AddrPort) *udpShard {
+	b := a.Addr().As16()
+	return &u.shards[(uint(a.Port())^uint(b[15])^uint(b[14])<<3)%uint(len(u.shards))]
+}
+
+// peerFor returns the peer for addr, creating it when needed.
+func (u *udpEndpoint) peerFor(addr netip.AddrPort) *Peer {
+	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
+	s := u.shard(addr)
+	s.mu.Lock()
+	p := s.m[addr]
+	if p == nil {
+		p = newPeer(u.eng, &udpLink{ep: u, addr: addr}, Identity{})
+		p.udp = u
+		s.m[addr] = p
+	}
+	s.mu.Unlock()
+	return p
+}
+
+func (u *udpEndpoint) forget(addr netip.AddrPort) {
+	s := u.shard(addr)
+	s.mu.Lock()
+	if p := s.m[addr]; p != nil {
+		p.mu.Lock()
+		p.detached = true
+		p.mu.Unlock()
+		delete(s.m, addr)
+	}
+	s.mu.Unlock()
+}
+
+func (p *Peer) udpAddr() netip.AddrPort {
+	if l, ok := p.link.(*udpLink); ok {
+		return l.addr
+	}
+	return netip.AddrPort{}
+}
+
+// read is one reader goroutine: datagrams go to the engine until the socket
+// closes.
+func (u *udpEndpoint) read() {
+	buf := make([]byte, 64<<10)
+	for {
+		var (
+			n    int
+			addr netip.AddrPort
+			err  error
+		)
+		if u.udp != nil {
+			n, addr, err = u.udp.ReadFromUDPAddrPort(buf)
+		} else {
+			var a net.Addr
+			n, a, err = u.conn.ReadFrom(buf)
+			if ua, ok := a.(*net.UDPAddr); ok {
+				addr = ua.AddrPort()
+			}
+		}
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			u.eng.log.Debug().Err(err).Msg("coap: udp read")
+			continue
+		}
+		if n < 4 || buf[0]>>6 != 1 {
+			continue // not CoAP version 1: not worth a peer
+		}
+		data := make([]byte, n)
+		copy(data, buf[:n])
+		u.eng.receive(u.peerFor(addr), data)
+	}
+}
+
+// sweep expires state and forgets idle peers.
+func (u *udpEndpoint) sweep(now time.Time) {
+	idle := u.eng.cfg.PeerIdleTimeout
+	for i := range u.shards {
+		s := &u.shards[i]
+		s.mu.Lock()
+		for addr, p := range s.m {
+			p.expire(now)
+			p.mu.Lock()
+			if p.idle(now, idle) {
+				p.detached = true
+				delete(s.m, addr)
+			}
+			p.mu.Unlock()
+		}
+		s.mu.Unlock()
+	}
+}
+
+func (u *udpEndpoint) each(f func(*Peer)) {
+	for i := range u.shards {
+		s := &u.shards[i]
+		s.mu.Lock()
+		ps := make([]*Peer, 0, len(s.m))
+		for _, p := range s.m {
+			ps = append(ps, p)
+		}
+		s.mu.Unlock()
+		for _, p := range ps {
+			f(p)
+		}
+	}
+}
