@@ -45,7 +45,8 @@ type Client struct {
 	wantObjects bool      // the next Update carries the object list
 	sleeping    bool
 	forceSleep  bool
-	reboot      bool // a reboot is pending
+	reboot      bool      // a reboot is pending
+	rebootAt    time.Time // when it happens
 	sends       []sendJob
 	nextSim     time.Time
 	timeOffset  time.Duration // /3/0/13 written by a server
@@ -232,8 +233,15 @@ func (c *Client) Wake() {
 // registers again (without deregistering, as a power cycle would).
 func (c *Client) Reboot() {
 	c.mu.Lock()
-	c.reboot = true
+	c.reboot, c.rebootAt = true, c.clock.Now()
 	c.mu.Unlock()
+	c.kick()
+}
+
+// scheduleReboot reboots after RebootDelay, so the answer to the request
+// that asked for it goes out first (under the lock).
+func (c *Client) scheduleReboot() {
+	c.reboot, c.rebootAt = true, c.clock.Now().Add(c.cfg.RebootDelay)
 	c.kick()
 }
 
@@ -254,7 +262,9 @@ func (c *Client) serveServer(req *coap.Message) *coap.Message {
 		return nil
 	}
 	c.lastUplink = c.clock.Now()
-	return c.handle(req, byServer)
+	resp := c.handle(req, byServer)
+	c.kick() // observations or schedules may have changed
+	return resp
 }
 
 type inbound struct {

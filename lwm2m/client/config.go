@@ -76,6 +76,9 @@ type Config struct {
 	BootstrapTimeout time.Duration
 	// RetryDelay is the pause after a failed registration (default 5 s).
 	RetryDelay time.Duration
+	// RebootDelay is how long after an Execute of Reboot (or of the
+	// firmware Update) the simulated reboot happens (default 1 s).
+	RebootDelay time.Duration
 	// Dialer opens connections (required before Run; lwm2m/coap's).
 	Dialer Dialer
 	// LocalAddr is the local IP to send from, e.g. "127.0.3.7" (fleets).
@@ -116,6 +119,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = 10 * time.Second
+	}
+	if c.RebootDelay == 0 {
+		c.RebootDelay = time.Second
 	}
 	if c.BootstrapTimeout == 0 {
 		c.BootstrapTimeout = 60 * time.Second

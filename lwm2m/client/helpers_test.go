@@ -6,18 +6,14 @@ import (
 
 	"github.com/shoal-iot/shoal/lwm2m"
 	"github.com/shoal-iot/shoal/lwm2m/codec"
-	"github.com/shoal-iot/shoal/lwm2m/codec/lwcbor"
-	"github.com/shoal-iot/shoal/lwm2m/codec/opaque"
-	"github.com/shoal-iot/shoal/lwm2m/codec/senml"
-	"github.com/shoal-iot/shoal/lwm2m/codec/text"
-	"github.com/shoal-iot/shoal/lwm2m/codec/tlv"
+	"github.com/shoal-iot/shoal/lwm2m/codec/std"
 	"github.com/shoal-iot/shoal/objects"
 )
 
 var testStart = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func testCodecs() *codec.Registry {
-	return codec.NewRegistry(text.New(), opaque.New(), tlv.New(), senml.NewJSON(), senml.NewCBOR(), lwcbor.New())
+	return std.New()
 }
 
 // newTestClient returns a client on a manual clock, not running.

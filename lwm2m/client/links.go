@@ -1,54 +1,33 @@
 package client
 
 import (
-	"strings"
-
 	"github.com/shoal-iot/shoal/lwm2m"
+	"github.com/shoal-iot/shoal/lwm2m/codec/linkformat"
 )
 
-// formatLinks renders links in CoRE link format (RFC 6690) for Discover
-// answers. Values that are not plain tokens are quoted.
-func formatLinks(links []lwm2m.Link) []byte {
-	var b strings.Builder
-	for i, l := range links {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('<')
-		b.WriteString(l.Target)
-		b.WriteByte('>')
-		for _, p := range l.Params {
-			b.WriteByte(';')
-			b.WriteString(p.Name)
-			if !p.HasValue {
-				continue
-			}
-			b.WriteByte('=')
-			if isToken(p.Value) {
-				b.WriteString(p.Value)
-			} else {
-				b.WriteByte('"')
-				b.WriteString(strings.ReplaceAll(strings.ReplaceAll(p.Value, `\`, `\\`), `"`, `\"`))
-				b.WriteByte('"')
-			}
-		}
-	}
-	return []byte(b.String())
-}
+// formatLinks renders Discover answers in CoRE link format.
+func formatLinks(links []lwm2m.Link) []byte { return linkformat.Format(links) }
 
-// isToken reports whether s can go unquoted: digits, letters and the few
-// punctuation marks numbers and versions use.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '.', c == '-', c == '_', c == '+':
-		default:
-			return false
+// registrationPayload lists the objects and instances for Register and
+// Update (Core TS 1.1 §6.2.1): the root link, then every object but
+// Security and OSCORE with ver when its version is not 1.0, then its
+// instances; an object without instances appears alone.
+func (t *Tree) registrationPayload() []byte {
+	var r linkformat.Registration
+	for _, o := range t.objects {
+		if hidden(o.Model.ID) {
+			continue
+		}
+		v := o.Model.Version
+		if v == "1.0" {
+			v = ""
+		}
+		if v != "" || len(o.Instances) == 0 {
+			r.Objects = append(r.Objects, linkformat.ObjectLink{Path: lwm2m.ObjectPath(o.Model.ID), Version: v})
+		}
+		for _, in := range o.Instances {
+			r.Objects = append(r.Objects, linkformat.ObjectLink{Path: lwm2m.InstancePath(o.Model.ID, in.ID)})
 		}
 	}
-	return true
+	return linkformat.FormatRegistration(r)
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/shoal-iot/shoal/lwm2m/coap"
 )
 
 // action is what the Run loop does next.
@@ -34,7 +36,10 @@ func (c *Client) updateDue() time.Time {
 // when. Simulation ticks and the queue-mode sleep are done right here.
 func (c *Client) plan(now time.Time, retryAt time.Time) (action, time.Time) {
 	if c.reboot {
-		return actReboot, now
+		if !now.Before(c.rebootAt) {
+			return actReboot, now
+		}
+		return actWait, c.rebootAt
 	}
 	if now.Before(retryAt) {
 		return actWait, retryAt
@@ -206,6 +211,13 @@ func (c *Client) doNotify(ctx context.Context) {
 		start := time.Now()
 		err := conn.Notify(nctx, n.req, n.msg)
 		cancel()
+		if errors.Is(err, coap.ErrReset) {
+			// The server forgot the observation (reactive cancel).
+			c.mu.Lock()
+			c.obs.remove(string(n.req.Token.Bytes()))
+			c.mu.Unlock()
+			continue
+		}
 		if err != nil {
 			c.fail(fmt.Errorf("notify %v: %w", n.paths, err))
 			continue

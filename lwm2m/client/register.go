@@ -10,30 +10,6 @@ import (
 	"github.com/shoal-iot/shoal/lwm2m/coap"
 )
 
-// objectLinks lists the objects and instances for Register and Update
-// (Core TS 1.1 §6.2.1): every object but Security and OSCORE, with ver
-// when its version is not 1.0, then its instances; an object without
-// instances appears alone.
-func (t *Tree) objectLinks() []lwm2m.Link {
-	var links []lwm2m.Link
-	for _, o := range t.objects {
-		if hidden(o.Model.ID) {
-			continue
-		}
-		op := lwm2m.ObjectPath(o.Model.ID)
-		v := o.Model.Version
-		if v != "" && v != "1.0" {
-			links = append(links, lwm2m.Link{Target: op.String(), Params: []lwm2m.LinkParam{{Name: "ver", Value: v, HasValue: true}}})
-		} else if len(o.Instances) == 0 {
-			links = append(links, lwm2m.Link{Target: op.String()})
-		}
-		for _, in := range o.Instances {
-			links = append(links, lwm2m.Link{Target: op.Child(in.ID).String()})
-		}
-	}
-	return links
-}
-
 // serverAccount is what the client needs from /0 and /1 to reach its
 // management server.
 type serverAccount struct {
@@ -115,7 +91,7 @@ func (c *Client) registerRequest(a serverAccount) *coap.Message {
 		req.AddQuery("Q")
 	}
 	req.SetContentFormat(lwm2m.FormatLinkFormat)
-	req.Payload = formatLinks(c.tree.objectLinks())
+	req.Payload = c.tree.registrationPayload()
 	return req
 }
 
@@ -198,7 +174,7 @@ func (c *Client) doUpdate(ctx context.Context) error {
 	}
 	if c.wantObjects {
 		req.SetContentFormat(lwm2m.FormatLinkFormat)
-		req.Payload = formatLinks(c.tree.objectLinks())
+		req.Payload = c.tree.registrationPayload()
 	}
 	conn := c.conn
 	c.wantUpdate, c.wantObjects = false, false

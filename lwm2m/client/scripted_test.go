@@ -23,7 +23,10 @@ type scriptedServer struct {
 	peer  *coap.Peer
 	regs  int
 	gone  bool // answer Updates 4.04
-	quiet bool // answer nothing but record
+	// firstReg is the query of the first Register.
+	firstReg []string
+	// files are served to GET /<name> (firmware pulls).
+	files map[string][]byte
 }
 
 type uplink struct {
@@ -57,11 +60,19 @@ func (s *scriptedServer) serve(_ context.Context, p *coap.Peer, req *coap.Messag
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.peer = p
-	s.msgs <- uplink{req: req.Clone(), peer: p}
 	path := req.Path()
+	if req.Code == coap.GET && len(path) == 1 && s.files[path[0]] != nil {
+		resp := coap.NewResponse(lwm2m.CodeContent, s.files[path[0]])
+		resp.SetContentFormat(lwm2m.FormatOpaque)
+		return resp
+	}
+	s.msgs <- uplink{req: req.Clone(), peer: p}
 	switch {
 	case req.Code == coap.POST && len(path) == 1 && path[0] == "rd":
 		s.regs++
+		if s.firstReg == nil {
+			s.firstReg = req.Query()
+		}
 		resp := coap.NewResponse(lwm2m.CodeCreated, nil)
 		resp.SetLocationPath("rd", "r"+string(rune('0'+s.regs)))
 		return resp

@@ -156,7 +156,7 @@ func (c *Client) installStandardObjects() error {
 		tree:    c.tree,
 		now:     func() lwm2m.Value { return lwm2m.TimeValue(c.clock.Now()) },
 		start:   c.startDownload,
-		install: func() { c.reboot = true; c.kick() },
+		install: c.scheduleReboot,
 	}
 	if err := add(5, c.firmwareHooks(), fw); err != nil {
 		return err
@@ -203,9 +203,8 @@ func (c *Client) serverHooks() Hooks {
 				c.bootstrap = true
 				c.kick()
 				return nil
-			case 4: // Disable: deregister now, register again later
-				c.reboot = true
-				c.kick()
+			case 4: // Disable: drop the registration, register again
+				c.scheduleReboot()
 				return nil
 			}
 			return lwm2m.Errorf(lwm2m.CodeMethodNotAllowed, "/1/%d/%d has no behaviour on this device", inst, r)
@@ -229,8 +228,7 @@ func (c *Client) deviceHooks() Hooks {
 		Execute: func(_, r uint16, _ string) error {
 			switch r {
 			case 4, 5: // Reboot, Factory Reset
-				c.reboot = true
-				c.kick()
+				c.scheduleReboot()
 				return nil
 			case 12: // Reset Error Code
 				in, _ := c.tree.objects[c.objIndex(3)].Instance(0)
