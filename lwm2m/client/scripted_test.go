@@ -16,13 +16,13 @@ import (
 // Update, De-register, Send and Bootstrap-Request on a real UDP or DTLS
 // socket on 127.0.0.1 and hands every uplink to the test.
 type scriptedServer struct {
-	t     *testing.T
-	ep    *coap.Endpoint
-	msgs  chan uplink
-	mu    sync.Mutex
-	peer  *coap.Peer
-	regs  int
-	gone  bool // answer Updates 4.04
+	t    *testing.T
+	ep   *coap.Endpoint
+	msgs chan uplink
+	mu   sync.Mutex
+	peer *coap.Peer
+	regs int
+	gone bool // answer Updates 4.04
 	// firstReg is the query of the first Register.
 	firstReg []string
 	// files are served to GET /<name> (firmware pulls).
