@@ -105,7 +105,7 @@ func decodeCursor(s string) (int64, error) {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err == nil && len(b) > 1 && b[0] == 'c' {
-		if id, err := strconv.ParseInt(string(b[1:]), 10, 64); err == nil && id > 0 {
+		if id, err := strconv.ParseInt(string(b[1:]), 10, 64); err == nil && id > 0 && encodeCursor(id) == s {
 			return id, nil
 		}
 	}
