@@ -2,6 +2,7 @@ package client
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/shoal-iot/shoal/lwm2m"
 )
@@ -32,11 +33,12 @@ func ris(id uint16, vs ...lwm2m.Value) Resource {
 	return r
 }
 
+// newInstance builds an instance from rs, leaving room for the few
+// executable resources AddObject adds.
 func newInstance(id uint16, rs ...Resource) *Instance {
-	in := &Instance{ID: id}
-	for _, r := range rs {
-		in.set(r)
-	}
+	in := &Instance{ID: id, Resources: make([]Resource, 0, len(rs)+4)}
+	in.Resources = append(in.Resources, rs...)
+	slices.SortFunc(in.Resources, func(a, b Resource) int { return int(a.ID) - int(b.ID) })
 	return in
 }
 
