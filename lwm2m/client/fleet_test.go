@@ -3,10 +3,10 @@ package client
 import (
 	"context"
 	"errors"
-	"os"
-	"runtime/pprof"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"testing"
 
