@@ -165,8 +165,11 @@ func (d *decoder) resources(ip lwm2m.Path, off, end int) ([]lwm2m.Node, error) {
 		if seen.add(h.id, out) {
 			return nil, codec.MalformedAt(format, off, ip.Child(h.id), "resource appears twice")
 		}
-		node := lwm2m.Node{Kind: lwm2m.KindResource, ID: h.id}
+		out = out[:len(out)+1] // within the counted capacity; filled in place
+		node := &out[len(out)-1]
+		node.ID = h.id
 		if h.typ == typeResource {
+			node.Kind = lwm2m.KindResource
 			node.Value, err = d.decodeValue(d.resourceType(h.id), h, off, ip)
 		} else {
 			node.Kind = lwm2m.KindMultipleResource
@@ -175,7 +178,6 @@ func (d *decoder) resources(ip lwm2m.Path, off, end int) ([]lwm2m.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, node)
 		off = h.end
 	}
 	return out, nil
@@ -190,6 +192,7 @@ func (d *decoder) multiple(ip lwm2m.Path, rid uint16, off, end int) ([]lwm2m.Nod
 	}
 	out := d.take(n)
 	t := d.resourceType(rid)
+	rp := ip.Child(rid)
 	var seen dupCheck
 	for off < end {
 		h, err := readHeader(d.data, off, end)
@@ -197,16 +200,17 @@ func (d *decoder) multiple(ip lwm2m.Path, rid uint16, off, end int) ([]lwm2m.Nod
 			return nil, err
 		}
 		if h.typ != typeResourceInstance {
-			return nil, codec.MalformedAt(format, off, ip.Child(rid), "a %s TLV (id %d) cannot appear inside a multiple resource", h.typ, h.id)
+			return nil, codec.MalformedAt(format, off, rp, "a %s TLV (id %d) cannot appear inside a multiple resource", h.typ, h.id)
 		}
 		if seen.add(h.id, out) {
-			return nil, codec.MalformedAt(format, off, ip.Child(rid).Child(h.id), "resource instance appears twice")
+			return nil, codec.MalformedAt(format, off, rp.Child(h.id), "resource instance appears twice")
 		}
-		v, err := d.decodeValue(t, h, off, ip.Child(rid))
-		if err != nil {
+		out = out[:len(out)+1] // within the counted capacity; filled in place
+		node := &out[len(out)-1]
+		node.Kind, node.ID = lwm2m.KindResourceInstance, h.id
+		if node.Value, err = d.decodeValue(t, h, off, rp); err != nil {
 			return nil, err
 		}
-		out = append(out, lwm2m.Node{Kind: lwm2m.KindResourceInstance, ID: h.id, Value: v})
 		off = h.end
 	}
 	return out, nil
