@@ -33,26 +33,28 @@ type Client struct {
 	sim  simState
 	rng  *rand.Rand
 
-	conn        Conn
-	bootstrap   bool // bootstrapping (or about to)
-	bsFinished  bool // Bootstrap-Finish received
-	bsDone      chan struct{}
-	registered  bool      // holds a registration
-	location    []string  // registration's Location-Path
-	lastUplink  time.Time // start of the queue-mode awake window
-	lastUpdate  time.Time // last successful Register or Update
-	wantUpdate  bool      // send an Update as soon as possible
-	wantObjects bool      // the next Update carries the object list
-	sleeping    bool
-	forceSleep  bool
-	reboot      bool      // a reboot is pending
-	rebootAt    time.Time // when it happens
-	sends       []sendJob
-	nextSim     time.Time
-	timeOffset  time.Duration // /3/0/13 written by a server
-	seq         uint32
-	poke        chan struct{}
-	started     bool
+	conn          Conn
+	bootstrap     bool // bootstrapping (or about to)
+	bsFinished    bool // Bootstrap-Finish received
+	bsDone        chan struct{}
+	registered    bool      // holds a registration
+	location      []string  // registration's Location-Path
+	lastUplink    time.Time // start of the queue-mode awake window
+	lastUpdate    time.Time // last successful Register or Update
+	wantUpdate    bool      // send an Update as soon as possible
+	wantObjects   bool      // the next Update carries the object list
+	sleeping      bool
+	forceSleep    bool
+	reboot        bool          // a reboot is pending
+	rebootAt      time.Time     // when it happens
+	disableFor    time.Duration // the pending reboot is a Disable (/1/x/4)
+	disabledUntil time.Time
+	sends         []sendJob
+	nextSim       time.Time
+	timeOffset    time.Duration // /3/0/13 written by a server
+	seq           uint32
+	poke          chan struct{}
+	started       bool
 }
 
 // New builds a client from cfg (defaults applied, then validated), with

@@ -33,7 +33,7 @@ func (c *Client) download(ctx context.Context, uri string, limit int) ([]byte, e
 	}
 	switch u.Scheme {
 	case "http", "https":
-		return httpDownload(ctx, uri, limit)
+		return httpDownload(ctx, c.cfg.Firmware.HTTPClient, uri, limit)
 	case "coap", "coaps":
 		return c.coapDownload(ctx, u, limit)
 	}
@@ -43,12 +43,15 @@ func (c *Client) download(ctx context.Context, uri string, limit int) ([]byte, e
 // errTooLarge marks an image bigger than the flash.
 var errTooLarge = fmt.Errorf("%w: image too large", ErrDownload)
 
-func httpDownload(ctx context.Context, uri string, limit int) ([]byte, error) {
+func httpDownload(ctx context.Context, hc *http.Client, uri string, limit int) ([]byte, error) {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrDownload, err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrDownload, err)
 	}

@@ -267,3 +267,27 @@ func TestFirmwareCoAPPullAndPush(t *testing.T) {
 		t.Fatalf("after push: %+v", st)
 	}
 }
+
+func TestDisableDeregistersForTimeout(t *testing.T) {
+	srv, c, clk, p := registered(t, nil)
+	wantResp(t, do(t, p, req(coap.PUT, "/1/0/5", lwm2m.FormatText, []byte("600"))), lwm2m.CodeChanged)
+	wantResp(t, do(t, p, req(coap.POST, "/1/0/4", lwm2m.FormatNone, nil)), lwm2m.CodeChanged)
+	idle(t, clk)
+	clk.Advance(time.Second)
+	srv.expect(t, coap.DELETE, "rd")
+	waitFor(t, "unregistered", func() bool { return !c.Status().Registered })
+	idle(t, clk)
+	clk.Advance(599 * time.Second)
+	idle(t, clk)
+	if c.Status().Registered {
+		t.Fatal("registered again before the disable timeout")
+	}
+	clk.Advance(time.Second)
+	u := srv.expect(t, coap.POST, "rd")
+	if u.req.PathString() != "/rd" {
+		t.Fatalf("after the disable timeout: %s", u.req)
+	}
+	// No bootstrap account: the Bootstrap-Request Trigger is refused.
+	waitFor(t, "registered", func() bool { return c.Status().Registered })
+	wantResp(t, do(t, u.peer, req(coap.POST, "/1/0/9", lwm2m.FormatNone, nil)), lwm2m.CodeMethodNotAllowed)
+}

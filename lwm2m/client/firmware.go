@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -81,8 +82,11 @@ type FirmwareOptions struct {
 	// (default: "fw-" and the image digest's first 8 hex digits).
 	NewVersion string
 	// Downloader fetches pulled images. The default handles http and
-	// https; coap and coaps go through the client's transport.
+	// https (with HTTPClient) and coap and coaps (through the client's
+	// transport, with its credentials).
 	Downloader Downloader
+	// HTTPClient fetches http(s) images (default http.DefaultClient).
+	HTTPClient *http.Client
 }
 
 func (f FirmwareOptions) withDefaults() FirmwareOptions {

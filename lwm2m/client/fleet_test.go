@@ -153,3 +153,11 @@ func newScriptedServerB(b *testing.B) string {
 	b.Cleanup(func() { cancel(); <-done })
 	return "coap://" + ep.Addr().String()
 }
+
+func TestLoopbackAddr(t *testing.T) {
+	for i, want := range map[int]string{0: "127.0.1.1", 253: "127.0.1.254", 254: "127.0.2.1", 99999: "127.1.138.178"} {
+		if got := LoopbackAddr(i); got != want {
+			t.Errorf("LoopbackAddr(%d) = %s, want %s", i, got, want)
+		}
+	}
+}

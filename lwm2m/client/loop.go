@@ -41,6 +41,12 @@ func (c *Client) plan(now time.Time, retryAt time.Time) (action, time.Time) {
 		}
 		return actWait, c.rebootAt
 	}
+	if !c.disabledUntil.IsZero() {
+		if now.Before(c.disabledUntil) {
+			return actWait, c.disabledUntil
+		}
+		c.disabledUntil = time.Time{}
+	}
 	if now.Before(retryAt) {
 		return actWait, retryAt
 	}
@@ -139,9 +145,9 @@ func (c *Client) Run(ctx context.Context) error {
 			timer.Stop()
 		}
 		if err != nil && ctx.Err() == nil {
-			if errors.Is(err, ErrConfig) {
-				return err
-			}
+			// Even a broken account (a server may write nonsense into
+			// /0 or /1) only delays the next attempt: a device never
+			// stops because of what a server sent it.
 			c.fail(err)
 			c.mu.Lock()
 			retryAt = c.clock.Now().Add(c.cfg.RetryDelay)
@@ -180,6 +186,19 @@ func (c *Client) shutdown() {
 // and the device registers afresh.
 func (c *Client) doReboot() {
 	c.mu.Lock()
+	disable := c.disableFor
+	c.disableFor = 0
+	c.mu.Unlock()
+	if disable > 0 {
+		// Disable (/1/x/4): de-register, then stay away for the timeout.
+		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.RequestTimeout)
+		c.doDeregister(ctx)
+		cancel()
+	}
+	c.mu.Lock()
+	if disable > 0 {
+		c.disabledUntil = c.clock.Now().Add(disable)
+	}
 	c.reboot = false
 	if v := c.fw.finishInstall(); v != "" {
 		_ = c.tree.Set(pathFirmwareVersion, stringValue(v))

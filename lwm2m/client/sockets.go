@@ -196,3 +196,11 @@ func (v *virtualConn) SetReadDeadline(t time.Time) error {
 }
 
 func (v *virtualConn) SetWriteDeadline(time.Time) error { return nil }
+
+// LoopbackAddr returns the i-th loopback address of a fleet, starting at
+// 127.0.1.1 and skipping the .0 and .255 of every /24: 127.0.1.1 …
+// 127.0.1.254, 127.0.2.1, … (16.6 million addresses in all).
+func LoopbackAddr(i int) string {
+	n := i/254 + 1 // start in 127.0.1.x
+	return fmt.Sprintf("127.%d.%d.%d", (n>>8)&0xff, n&0xff, 1+i%254)
+}

@@ -3,6 +3,7 @@ package client
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/shoal-iot/shoal/lwm2m"
 )
@@ -202,11 +203,21 @@ func (c *Client) serverHooks() Hooks {
 				c.kick()
 				return nil
 			case 9: // Bootstrap-Request Trigger
+				if !c.hasBootstrapAccount() {
+					return lwm2m.Errorf(lwm2m.CodeMethodNotAllowed, "/1/%d/9: no bootstrap server account", inst)
+				}
 				c.bootstrap = true
 				c.kick()
 				return nil
-			case 4: // Disable: drop the registration, register again
+			case 4: // Disable: de-register, register again after /1/x/5
+				timeout := 86400 * time.Second
+				if in, ok := c.tree.objects[c.objIndex(1)].Instance(inst); ok {
+					if r, ok := in.Resource(5); ok && r.Value.Int() > 0 {
+						timeout = time.Duration(r.Value.Int()) * time.Second
+					}
+				}
 				c.scheduleReboot()
+				c.disableFor = timeout
 				return nil
 			}
 			return lwm2m.Errorf(lwm2m.CodeMethodNotAllowed, "/1/%d/%d has no behaviour on this device", inst, r)
@@ -283,4 +294,17 @@ func (c *Client) temperatureHooks() Hooks {
 			return Instance{ID: id, Resources: []Resource{res(5700, lwm2m.FloatValue(20)), res(5701, lwm2m.StringValue("Cel"))}}
 		},
 	}
+}
+
+func (c *Client) hasBootstrapAccount() bool {
+	sec, ok := c.tree.Object(0)
+	if !ok {
+		return false
+	}
+	for _, in := range sec.Instances {
+		if isBootstrapAccount(in) {
+			return true
+		}
+	}
+	return false
 }
