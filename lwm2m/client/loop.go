@@ -100,7 +100,9 @@ func (c *Client) plan(now time.Time, retryAt time.Time) (action, time.Time) {
 // Run registers (bootstrapping first when configured), keeps the
 // registration alive, serves the server, sends notifications, Sends and
 // simulated values, and deregisters when ctx ends. It returns nil after a
-// clean shutdown; it returns early only for configuration errors.
+// clean shutdown; it fails at once only without a Dialer or when called
+// twice. Failed exchanges are reported to Events.Error and retried after
+// RetryDelay.
 func (c *Client) Run(ctx context.Context) error {
 	if c.dialer == nil {
 		return fmt.Errorf("%w: no dialer", ErrConfig)
