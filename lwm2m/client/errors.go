@@ -12,8 +12,6 @@ var (
 	ErrRegistration = errors.New("client: registration refused")
 	// ErrBootstrap: the bootstrap sequence failed.
 	ErrBootstrap = errors.New("client: bootstrap failed")
-	// ErrAsleep: the client is sleeping in queue mode and sends nothing.
-	ErrAsleep = errors.New("client: asleep")
 	// ErrUnknownPath: a local accessor named a path the tree lacks.
 	ErrUnknownPath = errors.New("client: no such path")
 	// ErrType: a local accessor gave a value the model's type rejects.
