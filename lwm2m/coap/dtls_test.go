@@ -2,15 +2,10 @@ package coap_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -19,6 +14,7 @@ import (
 
 	"github.com/shoal-iot/shoal/lwm2m"
 	"github.com/shoal-iot/shoal/lwm2m/coap"
+	"github.com/shoal-iot/shoal/lwm2m/internal/testpki"
 )
 
 var testKeys = map[string][]byte{
@@ -265,36 +261,17 @@ func TestDTLSWithoutConnectionIDLosesSessionOnRebind(t *testing.T) {
 // testPKI makes a CA and a certificate signed by it for each CN.
 func testPKI(t *testing.T, cns ...string) (*x509.CertPool, map[string]tls.Certificate) {
 	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Shoal test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	ca, err := testpki.NewCA("Shoal test CA")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca, _ := x509.ParseCertificate(caDER)
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
 	out := map[string]tls.Certificate{}
-	for i, cn := range cns {
-		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(int64(i + 2)), Subject: pkix.Name{CommonName: cn}, DNSNames: []string{cn},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-			KeyUsage:    x509.KeyUsageDigitalSignature,
-			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
+	for _, cn := range cns {
+		if out[cn], err = ca.Issue(cn); err != nil {
 			t.Fatal(err)
 		}
-		leaf, _ := x509.ParseCertificate(der)
-		out[cn] = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
 	}
-	return pool, out
+	return ca.Pool, out
 }
 
 func verifyWith(pool *x509.CertPool) func([]*x509.Certificate) error {

@@ -197,7 +197,8 @@ func (e *Endpoint) session(ctx context.Context, mc *muxConn) {
 	e.mu.Lock()
 	delete(e.sessions, p)
 	e.mu.Unlock()
-	_ = mc.Close()
+	// pion closes mc itself once its close_notify is out; closing it here
+	// could race the alert away.
 }
 
 // PeerByAddr returns the peer at a "host:port" address: for UDP the peer
