@@ -1,0 +1,42 @@
+package server
+
+import (
+	"sync"
+	"time"
+
+	"github.com/shoal-iot/shoal/lwm2m/codec/linkformat"
+	"github.com/shoal-iot/shoal/lwm2m/coap"
+)
+
+// device is the runtime state of one registered endpoint.
+type device struct {
+	mu    sync.Mutex
+	reg   Registration
+	links linkformat.Registration
+	// peer is how to reach the device: its UDP address or DTLS session.
+	// Nil after a restart until a DTLS device connects again.
+	peer  *coap.Peer
+	ident coap.Identity
+	obs   map[coap.Token]*observation
+	// Queue mode: awake until awakeUntil; draining while held requests go
+	// out.
+	awakeUntil time.Time
+	awake      bool
+	draining   bool
+	// gone is set when the registration ended (deregistered, expired or
+	// replaced): requests for it fail, held ones are failed or moved.
+	gone bool
+}
+
+// snapshot returns a copy of the registration.
+func (d *device) snapshot() Registration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.reg
+}
+
+// endpointOf reads the endpoint a peer registered as, if it did.
+func endpointOf(p *coap.Peer) (string, bool) {
+	ep, ok := p.Value().(string)
+	return ep, ok
+}

@@ -1,0 +1,138 @@
+package server
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// persister writes registrations and observations through to the stores
+// in batches. Registration writes are coalesced per endpoint (only the
+// latest state is written), so a storm of Updates costs one write per
+// device per interval. Observation changes are written in order.
+type persister struct {
+	regs RegistrationStore
+	obs  ObservationStore
+	log  zerolog.Logger
+
+	mu     sync.Mutex
+	reg    map[string]*Registration // nil value: delete
+	obsOps []obsOp
+	kick   chan struct{}
+}
+
+type obsOp struct {
+	save     *Observation
+	endpoint string
+	token    []byte // nil with save nil: delete every observation of endpoint
+}
+
+const persistKick = 4096 // pending writes that trigger a flush before the interval
+
+func newPersister(r RegistrationStore, o ObservationStore, log zerolog.Logger) *persister {
+	return &persister{regs: r, obs: o, log: log, reg: map[string]*Registration{}, kick: make(chan struct{}, 1)}
+}
+
+func (p *persister) saveRegistration(r Registration) {
+	p.mu.Lock()
+	p.reg[r.Endpoint] = &r
+	p.maybeKick()
+	p.mu.Unlock()
+}
+
+func (p *persister) deleteRegistration(endpoint string) {
+	p.mu.Lock()
+	p.reg[endpoint] = nil
+	p.obsOps = append(p.obsOps, obsOp{endpoint: endpoint})
+	p.maybeKick()
+	p.mu.Unlock()
+}
+
+func (p *persister) saveObservation(o Observation) {
+	p.mu.Lock()
+	p.obsOps = append(p.obsOps, obsOp{save: &o, endpoint: o.Endpoint})
+	p.maybeKick()
+	p.mu.Unlock()
+}
+
+func (p *persister) deleteObservation(endpoint string, token []byte) {
+	p.mu.Lock()
+	p.obsOps = append(p.obsOps, obsOp{endpoint: endpoint, token: token})
+	p.maybeKick()
+	p.mu.Unlock()
+}
+
+func (p *persister) deleteObservations(endpoint string) {
+	p.mu.Lock()
+	p.obsOps = append(p.obsOps, obsOp{endpoint: endpoint})
+	p.maybeKick()
+	p.mu.Unlock()
+}
+
+func (p *persister) maybeKick() {
+	if len(p.reg)+len(p.obsOps) >= persistKick {
+		select {
+		case p.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (p *persister) run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			p.flush(fctx)
+			cancel()
+			return
+		case <-t.C:
+			p.flush(ctx)
+		case <-p.kick:
+			p.flush(ctx)
+		}
+	}
+}
+
+// flush writes everything pending. A failed write is logged and dropped:
+// the in-memory state stays authoritative and the next change of that
+// device writes it again.
+func (p *persister) flush(ctx context.Context) {
+	p.mu.Lock()
+	regs, ops := p.reg, p.obsOps
+	if len(regs) == 0 && len(ops) == 0 {
+		p.mu.Unlock()
+		return
+	}
+	p.reg, p.obsOps = make(map[string]*Registration, len(regs)), nil
+	p.mu.Unlock()
+	for ep, r := range regs {
+		var err error
+		if r == nil {
+			err = p.regs.DeleteRegistration(ctx, ep)
+		} else {
+			err = p.regs.SaveRegistration(ctx, *r)
+		}
+		if err != nil {
+			p.log.Error().Err(err).Str("endpoint", ep).Msg("server: cannot persist registration")
+		}
+	}
+	for _, op := range ops {
+		var err error
+		switch {
+		case op.save != nil:
+			err = p.obs.SaveObservation(ctx, *op.save)
+		case op.token != nil:
+			err = p.obs.DeleteObservation(ctx, op.endpoint, op.token)
+		default:
+			err = p.obs.DeleteObservations(ctx, op.endpoint)
+		}
+		if err != nil {
+			p.log.Error().Err(err).Str("endpoint", op.endpoint).Msg("server: cannot persist observation")
+		}
+	}
+}
