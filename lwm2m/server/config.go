@@ -10,9 +10,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/shoal-iot/shoal/lwm2m"
+	"github.com/shoal-iot/shoal/lwm2m/coap"
 	"github.com/shoal-iot/shoal/lwm2m/codec"
 	"github.com/shoal-iot/shoal/lwm2m/codec/std"
-	"github.com/shoal-iot/shoal/lwm2m/coap"
 )
 
 // Config configures a Server. Start from DefaultConfig; the zero value of a

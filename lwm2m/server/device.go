@@ -4,8 +4,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/shoal-iot/shoal/lwm2m/codec/linkformat"
 	"github.com/shoal-iot/shoal/lwm2m/coap"
+	"github.com/shoal-iot/shoal/lwm2m/codec/linkformat"
 )
 
 // device is the runtime state of one registered endpoint.

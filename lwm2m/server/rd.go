@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/shoal-iot/shoal/lwm2m"
-	"github.com/shoal-iot/shoal/lwm2m/codec/linkformat"
 	"github.com/shoal-iot/shoal/lwm2m/coap"
+	"github.com/shoal-iot/shoal/lwm2m/codec/linkformat"
 )
 
 // serveCoAP routes uplink requests: /rd (Register, Update, De-register),

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/shoal-iot/shoal/lwm2m"
+	"github.com/shoal-iot/shoal/lwm2m/coap"
 	"github.com/shoal-iot/shoal/lwm2m/codec"
 	"github.com/shoal-iot/shoal/lwm2m/codec/linkformat"
-	"github.com/shoal-iot/shoal/lwm2m/coap"
 )
 
 // Send performs one downlink operation on a registered device and returns

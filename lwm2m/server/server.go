@@ -12,8 +12,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/shoal-iot/shoal/lwm2m/codec/linkformat"
 	"github.com/shoal-iot/shoal/lwm2m/coap"
+	"github.com/shoal-iot/shoal/lwm2m/codec/linkformat"
 )
 
 // Server is the LwM2M server: it listens on UDP and DTLS, keeps
