@@ -15,8 +15,8 @@ type decoder struct {
 }
 
 // take returns an empty slice of capacity n, carved from the slab when it
-// has room (with its capacity capped, so appending to it cannot overwrite a
-// sibling), else freshly made.
+// has room, else freshly made. Its capacity is capped, so appending to it
+// cannot overwrite a sibling.
 func (d *decoder) take(n int) []lwm2m.Node {
 	if n <= len(d.slab) {
 		s := d.slab[:0:n]
@@ -186,11 +186,18 @@ func (d *decoder) resources(ip lwm2m.Path, off, end int) ([]lwm2m.Node, error) {
 // multiple decodes the resource-instance TLVs of multiple resource rid of
 // instance ip. Paths are built only for error messages.
 func (d *decoder) multiple(ip lwm2m.Path, rid uint16, off, end int) ([]lwm2m.Node, error) {
-	n, err := countTLVs(d.data, off, end)
-	if err != nil {
-		return nil, err
+	// Inside resources() the slab holds room for every nested resource
+	// instance, so the TLVs need no separate counting pass: fill the slab's
+	// free part and keep what was used.
+	out := d.slab[:0]
+	fromSlab := len(d.slab) > 0
+	if !fromSlab {
+		n, err := countTLVs(d.data, off, end)
+		if err != nil {
+			return nil, err
+		}
+		out = make([]lwm2m.Node, 0, n)
 	}
-	out := d.take(n)
 	t := d.resourceType(rid)
 	rp := ip.Child(rid)
 	var seen dupCheck
@@ -205,13 +212,21 @@ func (d *decoder) multiple(ip lwm2m.Path, rid uint16, off, end int) ([]lwm2m.Nod
 		if seen.add(h.id, out) {
 			return nil, codec.MalformedAt(format, off, rp.Child(h.id), "resource instance appears twice")
 		}
-		out = out[:len(out)+1] // within the counted capacity; filled in place
+		if len(out) < cap(out) {
+			out = out[:len(out)+1] // filled in place
+		} else {
+			out = append(out, lwm2m.Node{}) // not reached: capacity was counted
+		}
 		node := &out[len(out)-1]
 		node.Kind, node.ID = lwm2m.KindResourceInstance, h.id
 		if node.Value, err = d.decodeValue(t, h, off, rp); err != nil {
 			return nil, err
 		}
 		off = h.end
+	}
+	if fromSlab {
+		out = out[:len(out):len(out)]
+		d.slab = d.slab[min(len(out), len(d.slab)):]
 	}
 	return out, nil
 }
