@@ -118,6 +118,24 @@ func ParseContentFormat(s string) (ContentFormat, error) {
 // MarshalText implements encoding.TextMarshaler.
 func (f ContentFormat) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
 
+// UnmarshalJSON accepts a name, a media type or a number, as a JSON string
+// or a JSON number.
+func (f *ContentFormat) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if s == "null" {
+		*f = FormatNone
+		return nil
+	}
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		unq, err := strconv.Unquote(s)
+		if err != nil {
+			return fmt.Errorf("content format %s: %v", s, err)
+		}
+		s = unq
+	}
+	return f.UnmarshalText([]byte(s))
+}
+
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (f *ContentFormat) UnmarshalText(b []byte) error {
 	if string(b) == "none" || len(b) == 0 {

@@ -1,9 +1,6 @@
 package lwm2m
 
-import (
-	"slices"
-	"strings"
-)
+import "strings"
 
 // Operations is the set of operations a resource allows (DDF "Operations").
 type Operations uint8
@@ -77,13 +74,19 @@ type ObjectModel struct {
 
 // Resource returns the model of resource id.
 func (o *ObjectModel) Resource(id uint16) (*ResourceModel, bool) {
-	i, ok := slices.BinarySearchFunc(o.Resources, id, func(r ResourceModel, id uint16) int {
-		return int(r.ID) - int(id)
-	})
-	if !ok {
-		return nil, false
+	lo, hi := 0, len(o.Resources)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		switch r := &o.Resources[m]; {
+		case r.ID == id:
+			return r, true
+		case r.ID < id:
+			lo = m + 1
+		default:
+			hi = m
+		}
 	}
-	return &o.Resources[i], true
+	return nil, false
 }
 
 // ModelProvider looks object models up by id and version. An empty version

@@ -199,7 +199,19 @@ type Record struct {
 // Records flattens n, which lives at path p, into records in tree order.
 // Empty containers produce no records.
 func (n *Node) Records(p Path) []Record {
-	return n.AppendRecords(nil, p, time.Time{})
+	return n.AppendRecords(make([]Record, 0, n.LeafCount()), p, time.Time{})
+}
+
+// LeafCount is the number of values under n (1 for a leaf).
+func (n *Node) LeafCount() int {
+	if n.IsLeaf() {
+		return 1
+	}
+	c := 0
+	for i := range n.Children {
+		c += n.Children[i].LeafCount()
+	}
+	return c
 }
 
 // AppendRecords appends n's leaves (n lives at p) to dst with time t.
@@ -280,7 +292,13 @@ func (n *Node) insert(at, target Path, v Value) error {
 		}
 	}
 	id := target.ID(at.Len())
-	c, ok := n.Child(id)
+	var c *Node
+	ok := false
+	if k := len(n.Children); k > 0 && n.Children[k-1].ID == id {
+		c, ok = &n.Children[k-1], true
+	} else {
+		c, ok = n.Child(id)
+	}
 	if !ok {
 		multiple := at.Len()+1 == 3 && target.Len() == 4
 		n.Children = append(n.Children, Node{Kind: kindAt(at.Len()+1, multiple), ID: id})
