@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/shoal-iot/shoal/lwm2m"
-	"github.com/shoal-iot/shoal/lwm2m/codec/std"
 	"github.com/shoal-iot/shoal/lwm2m/coap"
+	"github.com/shoal-iot/shoal/lwm2m/codec/std"
 	"github.com/shoal-iot/shoal/lwm2m/server"
 )
 
