@@ -238,6 +238,14 @@ func BuildNode(p Path, recs []Record) (Node, error) {
 	if p.IsRoot() {
 		return Node{}, fmt.Errorf("%w: cannot build a single node at the root", ErrInvalidNode)
 	}
+	if n, ok := buildSorted(p, recs); ok {
+		return n, nil
+	}
+	return buildGeneral(p, recs)
+}
+
+// buildGeneral inserts records one by one, in any order.
+func buildGeneral(p Path, recs []Record) (Node, error) {
 	root := Node{ID: p.Last(), Kind: kindAt(p.Len(), false)}
 	for _, r := range recs {
 		if !r.Path.HasPrefix(p) {
@@ -252,6 +260,107 @@ func BuildNode(p Path, recs []Record) (Node, error) {
 	}
 	root.Sort()
 	return root, nil
+}
+
+// buildSorted is BuildNode's fast path for the usual input: records
+// strictly increasing in path order, all below p at resource depth or more,
+// no resource both single and multiple. It makes two passes — one counting
+// each container's children, one filling them into a single slab — so the
+// whole tree costs two allocations. It reports false for any other input,
+// which the general path then handles (or rejects with a precise error).
+func buildSorted(p Path, recs []Record) (Node, bool) {
+	d := p.Len()
+	if len(recs) == 0 || d > 3 {
+		return Node{}, false
+	}
+	for i := range recs {
+		rp := recs[i].Path
+		if rp.Len() < 3 || rp.Len() <= d || !rp.HasPrefix(p) {
+			return Node{}, false
+		}
+		if i > 0 {
+			prev := recs[i-1].Path
+			if prev.Compare(rp) >= 0 || rp.HasPrefix(prev) {
+				return Node{}, false
+			}
+		}
+	}
+	// Pass 1: number every node below the root in creation order and count
+	// each container's children (the root is container -1 → counts[0]).
+	counts := make([]int32, 1, 2*len(recs)+1)
+	var open [5]int32 // creation index+1 of the open node at each depth; open[d] is the root (0)
+	total := 0
+	for i := range recs {
+		rp := recs[i].Path
+		start := d + 1
+		if i > 0 {
+			start = commonDepth(recs[i-1].Path, rp) + 1
+			if start <= d {
+				start = d + 1
+			}
+		}
+		for lvl := start; lvl <= rp.Len(); lvl++ {
+			counts[open[lvl-1]]++
+			total++
+			counts = append(counts, 0)
+			open[lvl] = int32(len(counts) - 1)
+		}
+	}
+	// Pass 2: give every container a contiguous run of the slab.
+	slab := make([]Node, total)
+	next := 0
+	reserve := func(idx int32) []Node {
+		c := int(counts[idx])
+		s := slab[next : next : next+c]
+		next += c
+		return s
+	}
+	root := Node{ID: p.Last(), Kind: kindAt(d, false)}
+	root.Children = reserve(0)
+	var stack [5]*Node
+	stack[d] = &root
+	created := int32(0)
+	for i := range recs {
+		rp := recs[i].Path
+		start := d + 1
+		if i > 0 {
+			start = commonDepth(recs[i-1].Path, rp) + 1
+			if start <= d {
+				start = d + 1
+			}
+		}
+		for lvl := start; lvl <= rp.Len(); lvl++ {
+			created++
+			parent := stack[lvl-1]
+			n := Node{ID: rp.ID(lvl - 1), Kind: kindAt(lvl, lvl == 3 && rp.Len() == 4)}
+			if lvl == rp.Len() {
+				n.Value = recs[i].Value
+			} else {
+				n.Children = reserve(created)
+			}
+			parent.Children = append(parent.Children, n)
+			stack[lvl] = &parent.Children[len(parent.Children)-1]
+		}
+	}
+	if root.Kind == KindResource && d == 3 && len(root.Children) > 0 {
+		root.Kind = KindMultipleResource
+	}
+	if d == 3 && root.Kind == KindResource {
+		// A single resource built at its own path: its value is the record's.
+		return Node{}, false
+	}
+	return root, true
+}
+
+// commonDepth is the number of leading segments a and b share.
+func commonDepth(a, b Path) int {
+	n := min(a.n, b.n)
+	for i := 0; i < int(n); i++ {
+		if a.ids[i] != b.ids[i] {
+			return i
+		}
+	}
+	return int(n)
 }
 
 func kindAt(depth int, multiple bool) Kind {

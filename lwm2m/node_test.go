@@ -3,6 +3,8 @@ package lwm2m
 import (
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -240,5 +242,51 @@ func TestContentFormat(t *testing.T) {
 	}
 	if FormatLegacyTLV.Canonical() != FormatTLV || FormatSenMLCBOR.String() != "senml-cbor" || ContentFormat(999).String() != "999" {
 		t.Error("names")
+	}
+}
+
+// TestBuildSortedMatchesGeneral: the fast path builds exactly what the
+// general path builds, for random sorted record sets at every depth.
+func TestBuildSortedMatchesGeneral(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 9))
+	for iter := 0; iter < 2000; iter++ {
+		set := map[Path]bool{}
+		var recs []Record
+		for k := r.IntN(30) + 1; k > 0; k-- {
+			obj, inst, res := uint16(r.IntN(2)+3), uint16(r.IntN(2)), uint16(r.IntN(6))
+			var p Path
+			if res%2 == 0 {
+				p = ResourcePath(obj, inst, res)
+			} else {
+				p = ResourceInstancePath(obj, inst, res, uint16(r.IntN(3)))
+			}
+			if !set[p] {
+				set[p] = true
+				recs = append(recs, Record{Path: p, Value: IntValue(int64(r.IntN(100)))})
+			}
+		}
+		slices.SortFunc(recs, func(a, b Record) int { return a.Path.Compare(b.Path) })
+		for _, at := range []Path{Root.Child(3), InstancePath(3, 0), ResourcePath(3, 0, 1)} {
+			var under []Record
+			for _, rec := range recs {
+				if rec.Path.HasPrefix(at) {
+					under = append(under, rec)
+				}
+			}
+			if len(under) == 0 {
+				continue
+			}
+			fast, ok := buildSorted(at, under)
+			slow, err := buildGeneral(at, under)
+			if err != nil {
+				if ok {
+					t.Fatalf("%s: fast path accepted what the general path rejects: %v", at, err)
+				}
+				continue
+			}
+			if ok && !fast.Equal(&slow) {
+				t.Fatalf("%s: fast %+v\nslow %+v", at, fast, slow)
+			}
+		}
 	}
 }
