@@ -18,3 +18,6 @@ var (
 	// ErrQueueFull: a device's command queue is at its depth limit.
 	ErrQueueFull = errors.New("command queue full")
 )
+
+// ErrUnauthorized: a bearer token is missing, unknown, revoked or expired.
+var ErrUnauthorized = errors.New("unauthorized")
