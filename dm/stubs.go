@@ -44,7 +44,9 @@ func (s *Service) Listener() server.Listener { return server.NopListener{} }
 func (s *Service) ServerCredentials() server.CredentialStore { return server.NewMemoryCredentials() }
 
 // ServerRegistrations is the lwm2m/server registration store over dm's.
-func (s *Service) ServerRegistrations() server.RegistrationStore { return server.NewMemoryRegistrations() }
+func (s *Service) ServerRegistrations() server.RegistrationStore {
+	return server.NewMemoryRegistrations()
+}
 
 // ServerObservations is the lwm2m/server observation store over dm's.
 func (s *Service) ServerObservations() server.ObservationStore { return server.NewMemoryObservations() }
