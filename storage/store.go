@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,13 +27,42 @@ type Store struct {
 	log  zerolog.Logger
 
 	rebound sync.Map // query with '?' → query in the dialect's bind style
+	stmts   sync.Map // insert statement text → *sql.Stmt prepared on the writer pool
 }
 
 // Backend returns "sqlite" or "postgres".
 func (s *Store) Backend() string { return s.d.Name() }
 
-// Close closes the connections.
+// insertQuery is a multi-row INSERT of rows rows into table.
+func (s *Store) insertQuery(table string, cols []string, rows int) string {
+	return s.q("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " +
+		strings.TrimSuffix(strings.Repeat(placeholders(len(cols))+", ", rows), ", "))
+}
+
+// prepared returns q prepared once on the writer pool and kept for the
+// store's life. Call it outside a transaction: SQLite's writer pool has one
+// connection, which a transaction holds.
+func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if v, ok := s.stmts.Load(q); ok {
+		return v.(*sql.Stmt), nil
+	}
+	st, err := s.w.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// Close closes the prepared statements and the connections.
 func (s *Store) Close() error {
+	s.stmts.Range(func(_, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
 	return dialect.Conns{Writer: s.w, Reader: s.r}.Close()
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/shoal-iot/shoal/dm"
@@ -20,9 +19,10 @@ var _ dm.TelemetryStore = TelemetryRepo{}
 // Telemetry returns the time-series repository.
 func (s *Store) Telemetry() TelemetryRepo { return TelemetryRepo{s} }
 
-// telemetryChunk rows per multi-row INSERT: 6 parameters each, under
-// SQLite's 32766 and PostgreSQL's 65535 parameter limits.
-const telemetryChunk = 2000
+// telemetryChunk rows per multi-row INSERT (6 parameters each, well under
+// SQLite's 32766 and PostgreSQL's 65535 parameter limits). Full chunks reuse
+// one prepared statement.
+const telemetryChunk = 500
 
 // copyThreshold: batches at least this large use the dialect's bulk copy.
 const copyThreshold = 64
@@ -55,35 +55,27 @@ func (r TelemetryRepo) Append(ctx context.Context, pts []models.TelemetryPoint) 
 		_, err := cp.CopyFrom(ctx, s.w, "telemetry", telemetryColumns, rows)
 		return s.wrap(err, what)
 	}
+	var full *sql.Stmt
+	if len(rows) >= telemetryChunk {
+		var err error
+		if full, err = s.prepared(ctx, s.insertQuery("telemetry", telemetryColumns, telemetryChunk)); err != nil {
+			return s.wrap(err, what)
+		}
+	}
 	err := s.inTx(ctx, func(tx *sqlTx) error {
-		var full *sql.Stmt // the prepared statement of a full chunk, reused
-		defer func() {
-			if full != nil {
-				full.Close()
-			}
-		}()
-		row := placeholders(len(telemetryColumns))
 		for start := 0; start < len(rows); start += telemetryChunk {
 			chunk := rows[start:min(start+telemetryChunk, len(rows))]
 			args := make([]any, 0, len(telemetryColumns)*len(chunk))
 			for _, r := range chunk {
 				args = append(args, r...)
 			}
-			q := s.q("INSERT INTO telemetry (" + strings.Join(telemetryColumns, ", ") + ") VALUES " +
-				strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", "))
-			if len(chunk) < telemetryChunk {
-				if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-					return err
-				}
-				continue
+			var err error
+			if len(chunk) == telemetryChunk {
+				_, err = tx.StmtContext(ctx, full).ExecContext(ctx, args...)
+			} else {
+				_, err = tx.ExecContext(ctx, s.insertQuery("telemetry", telemetryColumns, len(chunk)), args...)
 			}
-			if full == nil {
-				var err error
-				if full, err = tx.PrepareContext(ctx, q); err != nil {
-					return err
-				}
-			}
-			if _, err := full.ExecContext(ctx, args...); err != nil {
+			if err != nil {
 				return err
 			}
 		}

@@ -20,7 +20,8 @@ var ErrWriterClosed = errors.New("telemetry writer closed")
 // WriterConfig tunes a TelemetryWriter. The zero value is usable.
 type WriterConfig struct {
 	// BatchSize: a batch is written as soon as it holds this many points
-	// (default 1000).
+	// (default 5000: large batches amortise each commit; on SQLite a batch
+	// of 5000 holds the writer for a few tens of milliseconds).
 	BatchSize int
 	// FlushInterval: a non-empty batch is written at the latest this long
 	// after its first point arrived (default 200ms).
@@ -38,7 +39,7 @@ type WriterConfig struct {
 
 func (c WriterConfig) withDefaults() WriterConfig {
 	if c.BatchSize == 0 {
-		c.BatchSize = 1000
+		c.BatchSize = 5000
 	}
 	if c.FlushInterval == 0 {
 		c.FlushInterval = 200 * time.Millisecond
