@@ -136,6 +136,9 @@ func (s *Store) mapErr(err error, what string, fk error) error {
 	}
 	switch v, detail := s.d.Classify(err); v {
 	case dialect.Unique:
+		if name, ok := uniqueNames[detail]; ok {
+			detail = name
+		}
 		return fmt.Errorf("storage: %s: %w: %s is already taken", what, dm.ErrConflict, detail)
 	case dialect.ForeignKey:
 		if fk == dm.ErrConflict {
@@ -148,8 +151,21 @@ func (s *Store) mapErr(err error, what string, fk error) error {
 	return fmt.Errorf("storage: %s: %w", what, err)
 }
 
-// notFound is the error of a lookup or change that matched no row.
-func notFound(what string) error { return fmt.Errorf("%s: %w", what, dm.ErrNotFound) }
+// uniqueNames says in words what a unique constraint protects, keyed by
+// SQLite's "table.column" and PostgreSQL's constraint name.
+var uniqueNames = map[string]string{
+	"devices.endpoint": "the endpoint", "devices_endpoint_key": "the endpoint",
+	"credentials.psk_identity": "the PSK identity", "credentials_identity_live": "the PSK identity",
+	"credentials.fingerprint": "the certificate fingerprint", "credentials_fingerprint_live": "the certificate fingerprint",
+	"profiles.name": "the profile name", "profiles_name_key": "the profile name",
+	"customers.name": "the customer name", "customers_name_key": "the customer name",
+	"users.email": "the e-mail address", "users_email_key": "the e-mail address",
+	"api_tokens.hash": "the token", "api_tokens_hash_key": "the token",
+	"registrations.registration_id": "the registration id", "registrations_registration_id_key": "the registration id",
+	"relations.from_kind, relations.from_id, relations.to_kind, relations.to_id, relations.type": "the relation",
+	"relations_pkey": "the relation",
+	"alarms.device_id, alarms.rule": "the open alarm of this rule", "alarms_open": "the open alarm of this rule",
+}
 
 // affected returns sql.ErrNoRows when res touched no row.
 func affected(res sql.Result, err error) error {

@@ -30,7 +30,11 @@ func testCredentialPSK(t *testing.T, b Backend) {
 
 	// Another device cannot take the identity while it is live.
 	dup := models.Credential{DeviceID: d2, Mode: models.ModePSK, PSKIdentity: "psk-1", PSKKey: []byte("other")}
-	wantErr(t, creds.Put(ctx, &dup), dm.ErrConflict, "psk identity of another device")
+	err = creds.Put(ctx, &dup)
+	wantErr(t, err, dm.ErrConflict, "psk identity of another device")
+	if !strings.Contains(err.Error(), "the PSK identity is already taken") {
+		t.Errorf("error %q does not name the PSK identity", err)
+	}
 
 	// Update in place (key rotation keeping the identity).
 	c.PSKKey = []byte("rotated")

@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,7 +152,11 @@ func testDeviceBadInput(t *testing.T, b Backend) {
 	devs := st.Devices()
 	newDevice(t, st, "dup")
 	d := deviceNamed("dup")
-	wantErr(t, devs.Create(ctx, &d), dm.ErrConflict, "duplicate endpoint")
+	err := devs.Create(ctx, &d)
+	wantErr(t, err, dm.ErrConflict, "duplicate endpoint")
+	if !strings.Contains(err.Error(), `"dup"`) || !strings.Contains(err.Error(), "the endpoint is already taken") {
+		t.Errorf("duplicate endpoint error %q does not say what and which", err)
+	}
 	d = models.Device{Endpoint: "x", ProfileID: 999}
 	wantErr(t, devs.Create(ctx, &d), dm.ErrInvalid, "unknown profile")
 	d = models.Device{Endpoint: "x", CustomerID: 999}
@@ -162,7 +167,7 @@ func testDeviceBadInput(t *testing.T, b Backend) {
 	wantErr(t, devs.Create(ctx, &d), dm.ErrInvalid, "unknown status")
 	d = models.Device{Endpoint: "z", Labels: map[string]string{"": "v"}}
 	wantErr(t, devs.Create(ctx, &d), dm.ErrInvalid, "empty label key")
-	_, err := devs.GetByEndpoint(ctx, "nope")
+	_, err = devs.GetByEndpoint(ctx, "nope")
 	wantErr(t, err, dm.ErrNotFound, "unknown endpoint")
 	other := newDevice(t, st, "other")
 	d = models.Device{ID: other, Endpoint: "dup"}
