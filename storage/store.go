@@ -163,7 +163,7 @@ var uniqueNames = map[string]string{
 	"api_tokens.hash": "the token", "api_tokens_hash_key": "the token",
 	"registrations.registration_id": "the registration id", "registrations_registration_id_key": "the registration id",
 	"relations.from_kind, relations.from_id, relations.to_kind, relations.to_id, relations.type": "the relation",
-	"relations_pkey": "the relation",
+	"relations_pkey":                "the relation",
 	"alarms.device_id, alarms.rule": "the open alarm of this rule", "alarms_open": "the open alarm of this rule",
 }
 
