@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -41,6 +42,10 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	if _, err := fmt.Sscan(string(b), &secs); err != nil {
 		return fmt.Errorf("duration %s: not a string or a number of seconds", b)
 	}
-	*d = Duration(secs * float64(time.Second))
+	ns := secs * float64(time.Second)
+	if math.IsNaN(ns) || ns >= math.MaxInt64 || ns <= math.MinInt64 {
+		return fmt.Errorf("duration %s: out of range", b)
+	}
+	*d = Duration(ns)
 	return nil
 }

@@ -21,7 +21,7 @@ func TestDurationJSON(t *testing.T) {
 			t.Errorf("%s = %v, want %v", in, d.D(), want)
 		}
 	}
-	for _, bad := range []string{`"soon"`, `true`, `"`} {
+	for _, bad := range []string{`"soon"`, `true`, `"`, `1e300`, `NaN`} {
 		var d Duration
 		if err := json.Unmarshal([]byte(bad), &d); err == nil {
 			t.Errorf("%s: accepted", bad)
