@@ -2,8 +2,11 @@ package storage
 
 import (
 	"database/sql"
+	"encoding/base64"
 	"fmt"
 	"math"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/shoal-iot/shoal/lwm2m"
 )
@@ -17,7 +20,10 @@ import (
 //	txt    the text/plain form when num cannot carry the value exactly:
 //	       strings, corelnk, objlnk, opaque (base64), NaN, integers beyond ±2^53
 //
-// Aggregates (min/max/avg) read num only.
+// Aggregates (min/max/avg) read num only. A string or corelnk that is not
+// valid UTF-8 or contains NUL (which PostgreSQL text cannot hold) is kept
+// base64-encoded in txt, flagged by num = 1 (num is otherwise NULL for
+// those types).
 
 const exactFloatInt = 1 << 53
 
@@ -51,6 +57,12 @@ func encodeValue(v lwm2m.Value) valueCols {
 			c.num = f
 		}
 	case lwm2m.TypeNone:
+	case lwm2m.TypeString, lwm2m.TypeCorelnk:
+		if str := v.Str(); utf8.ValidString(str) && !strings.ContainsRune(str, 0) {
+			c.txt = str
+		} else {
+			c.num, c.txt = 1.0, base64.StdEncoding.EncodeToString([]byte(str))
+		}
 	default:
 		c.txt = v.Text()
 	}
@@ -64,6 +76,16 @@ func decodeValue(vtype int64, num sql.NullFloat64, txt sql.NullString) (lwm2m.Va
 	}
 	if t == lwm2m.TypeNone {
 		return lwm2m.NoneValue(), nil
+	}
+	if txt.Valid && num.Valid && (t == lwm2m.TypeString || t == lwm2m.TypeCorelnk) {
+		raw, err := base64.StdEncoding.DecodeString(txt.String)
+		if err != nil {
+			return lwm2m.Value{}, fmt.Errorf("stored %s value: %w", t, err)
+		}
+		if t == lwm2m.TypeCorelnk {
+			return lwm2m.CorelnkValue(string(raw)), nil
+		}
+		return lwm2m.StringValue(string(raw)), nil
 	}
 	if txt.Valid {
 		v, err := lwm2m.ParseValue(t, txt.String)

@@ -28,6 +28,7 @@ func TestValueColumnsRoundTrip(t *testing.T) {
 		lwm2m.FloatValue(math.NaN()), lwm2m.FloatValue(math.Copysign(0, -1)), lwm2m.FloatValue(math.SmallestNonzeroFloat64),
 		lwm2m.BoolValue(true), lwm2m.TimeValue(time.Unix(-1, 0)), lwm2m.ObjlnkValue(1, 2), lwm2m.OpaqueValue([]byte{0}),
 		lwm2m.StringValue("x"), lwm2m.CorelnkValue("</1>"), lwm2m.NoneValue(),
+		lwm2m.StringValue("nul\x00inside"), lwm2m.StringValue("bad\xffutf8"), lwm2m.CorelnkValue("\x00"),
 	} {
 		got, err := roundTrip(v)
 		if err != nil || !got.Equal(v) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -86,6 +87,9 @@ func (Dialect) Classify(err error) (dialect.Violation, string) {
 		return dialect.ForeignKey, detail
 	case "23502", "23514":
 		return dialect.Check, detail
+	}
+	if strings.HasPrefix(pe.Code, "22") { // data exception: bad encoding, out of range, …
+		return dialect.Check, pe.Message
 	}
 	return dialect.NoViolation, ""
 }

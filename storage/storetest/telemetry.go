@@ -12,7 +12,8 @@ import (
 )
 
 // sampleValues covers every type and the values that need care: integers
-// beyond 2^53, NaN, ±Inf, -0, empty and binary opaque, strings with quotes.
+// beyond 2^53, NaN, ±Inf, -0, empty and binary opaque, strings with quotes,
+// NUL and invalid UTF-8.
 func sampleValues() []lwm2m.Value {
 	return []lwm2m.Value{
 		lwm2m.IntValue(-42), lwm2m.IntValue(math.MaxInt64), lwm2m.IntValue(math.MinInt64), lwm2m.IntValue(1<<53 + 1),
@@ -20,7 +21,7 @@ func sampleValues() []lwm2m.Value {
 		lwm2m.FloatValue(21.5), lwm2m.FloatValue(math.NaN()), lwm2m.FloatValue(math.Inf(1)), lwm2m.FloatValue(math.Inf(-1)),
 		lwm2m.FloatValue(math.Copysign(0, -1)), lwm2m.FloatValue(1e-300),
 		lwm2m.BoolValue(true), lwm2m.BoolValue(false),
-		lwm2m.StringValue(""), lwm2m.StringValue(`Shoal "q" ünï`),
+		lwm2m.StringValue(""), lwm2m.StringValue(`Shoal "q" ünï`), lwm2m.StringValue("nul\x00and\xffbad utf-8"),
 		lwm2m.OpaqueValue([]byte{0, 1, 2, 0xff}), lwm2m.OpaqueValue(nil),
 		lwm2m.TimeValue(T0), lwm2m.ObjlnkValue(3, 0), lwm2m.ObjlnkValue(65535, 65535),
 		lwm2m.CorelnkValue(`</3/0>;ct=11543`), lwm2m.NoneValue(),
