@@ -41,7 +41,7 @@ func (r CredentialRepo) scan(sc scanner) (models.Credential, error) {
 	if len(key) > 0 {
 		plain, err := r.s.box.open(key, pskAAD(c.DeviceID))
 		if err != nil {
-			return c, fmt.Errorf("credential %d: psk key: %w", c.ID, err)
+			return c, fmt.Errorf("psk key of credential %d: %w", c.ID, err)
 		}
 		c.PSKKey = plain
 	}

@@ -50,6 +50,13 @@ func TestParseDSNGolden(t *testing.T) {
 	}
 }
 
+func TestDefaultDSN(t *testing.T) {
+	b, target, err := ParseDSN(DefaultDSN("./shoal-data"))
+	if err != nil || b != BackendSQLite || target != "shoal-data/shoal.db" {
+		t.Errorf("DefaultDSN parses to %q %q %v", b, target, err)
+	}
+}
+
 func FuzzParseDSN(f *testing.F) {
 	for _, c := range dsnGolden(f) {
 		f.Add(c.in)

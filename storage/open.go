@@ -21,6 +21,14 @@ const (
 	BackendPostgres = "postgres"
 )
 
+// DefaultDBFile is the SQLite file name used in the data directory.
+const DefaultDBFile = "shoal.db"
+
+// DefaultDSN is the database of a data directory: sqlite://DIR/shoal.db.
+func DefaultDSN(dataDir string) string {
+	return "sqlite://" + filepath.Join(dataDir, DefaultDBFile)
+}
+
 // ParseDSN splits a database location into its backend and the
 // backend-specific target: "sqlite://PATH", "sqlite:PATH" and a bare path
 // give the SQLite file path; "postgres://…" and "postgresql://…" are
