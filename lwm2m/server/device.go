@@ -28,11 +28,18 @@ type device struct {
 	gone bool
 }
 
-// snapshot returns a copy of the registration.
+// snapshot returns a copy of the registration. A DTLS device's address
+// is read from its session, which follows the device under connection ID
+// (pion records a new address only after it hands over the datagram that
+// came from it, so the copy in reg may lag by one message).
 func (d *device) snapshot() Registration {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.reg
+	r := d.reg
+	if d.peer != nil && d.peer.Secure() {
+		r.Address = d.peer.RemoteAddr()
+	}
+	return r
 }
 
 // endpointOf reads the endpoint a peer registered as, if it did.

@@ -72,6 +72,7 @@ func (s *Server) observe(ctx context.Context, d *device, peer *coap.Peer, req lw
 		unlist()
 		return lwm2m.Response{}, transportErr(o.rec.Endpoint, err)
 	}
+	s.heard(d)
 	resp, derr := s.decode(req, pl, first)
 	if co == nil {
 		unlist()
@@ -145,7 +146,9 @@ func (s *Server) Observations(endpoint string) []Observation {
 	defer d.mu.Unlock()
 	out := make([]Observation, 0, len(d.obs))
 	for _, o := range d.obs {
-		out = append(out, o.rec)
+		if o.coap != nil { // established, not just asked for
+			out = append(out, o.rec)
+		}
 	}
 	slices.SortFunc(out, func(a, b Observation) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	return out
@@ -180,16 +183,17 @@ func (s *Server) notifyFunc(o *observation) coap.NotifyFunc {
 }
 
 // follow makes p the way to reach d when the device spoke from a new
-// address or session.
+// address or session, and records the address.
 func (s *Server) follow(d *device, p *coap.Peer) {
+	addr := p.RemoteAddr() // a DTLS session's address moves with its connection ID
 	d.mu.Lock()
-	if d.peer == p || d.gone {
+	if d.gone || d.peer == p && d.reg.Address == addr {
 		d.mu.Unlock()
 		return
 	}
 	old := d.reg.Address
 	d.peer = p
-	d.reg.Address = p.RemoteAddr()
+	d.reg.Address = addr
 	reg := d.reg
 	d.mu.Unlock()
 	p.SetValue(reg.Endpoint)

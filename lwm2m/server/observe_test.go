@@ -184,7 +184,11 @@ func TestReobserveAfterRegister(t *testing.T) {
 	srv.Store(s)
 	dev := newFakeDevice(t)
 	dev.connect(s, "ep=reobs", "lwm2m=1.1")
-	waitUntil(t, "first observation", func() bool { return len(s.Observations("reobs")) == 1 })
+	waitUntil(t, "first observation", func() bool {
+		dev.mu.Lock()
+		defer dev.mu.Unlock()
+		return len(s.Observations("reobs")) == 1 && dev.obs["/3/0/9"] != nil
+	})
 	first := s.Observations("reobs")[0]
 	dev.mu.Lock()
 	oldReq := dev.obs["/3/0/9"].Clone()

@@ -235,11 +235,12 @@ func (s *Server) update(ctx context.Context, p *coap.Peer, req *coap.Message, id
 		d.links = links
 		changed = append(changed, "objects")
 	}
-	addrChanged := d.peer != p
+	addr := p.RemoteAddr()
+	addrChanged := d.peer != p || r.Address != addr
 	oldAddr := r.Address
 	if addrChanged {
 		d.peer = p
-		r.Address = p.RemoteAddr()
+		r.Address = addr
 	}
 	r.UpdatedAt, r.LastSeen, r.ExpiresAt = now, now, now.Add(r.Lifetime)
 	u := Update{Registration: *r, Changed: changed, AddressChanged: addrChanged && oldAddr != r.Address}

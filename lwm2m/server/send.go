@@ -85,6 +85,7 @@ func (s *Server) deliver(ctx context.Context, d *device, req lwm2m.Request) (lwm
 	if err != nil {
 		return lwm2m.Response{}, transportErr(ep, err)
 	}
+	s.heard(d) // an answer is an uplink too: it extends the awake window
 	return s.decode(req, pl, m)
 }
 

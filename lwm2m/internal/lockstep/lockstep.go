@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/shoal-iot/shoal/lwm2m"
@@ -151,3 +152,73 @@ func (c *Client) RoundTrip(m *coap.Message) (*coap.Message, error) {
 func (c *Client) Ack(m *coap.Message) error {
 	return c.Send(&coap.Message{Type: coap.Acknowledgement, MessageID: m.MessageID})
 }
+
+// RebindConn is a net.PacketConn whose source port can be changed under a
+// live session (DTLS or CoAP client), as a NAT rebinding would: Rebind
+// opens a new socket and closes the old one; reads move to the new one.
+type RebindConn struct {
+	mu  sync.Mutex
+	cur *net.UDPConn
+}
+
+// NewRebindConn opens the first socket on 127.0.0.1.
+func NewRebindConn() (*RebindConn, error) {
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return nil, fmt.Errorf("lockstep: %w", err)
+	}
+	return &RebindConn{cur: c}, nil
+}
+
+func (r *RebindConn) conn() *net.UDPConn {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cur
+}
+
+// Rebind switches to a new source port.
+func (r *RebindConn) Rebind() error {
+	n, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return fmt.Errorf("lockstep: %w", err)
+	}
+	r.mu.Lock()
+	old := r.cur
+	r.cur = n
+	r.mu.Unlock()
+	return old.Close()
+}
+
+// ReadFrom implements net.PacketConn.
+func (r *RebindConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	for {
+		c := r.conn()
+		n, a, err := c.ReadFrom(b)
+		if err != nil && errors.Is(err, net.ErrClosed) && r.conn() != c {
+			continue
+		}
+		return n, a, err
+	}
+}
+
+// WriteTo implements net.PacketConn.
+func (r *RebindConn) WriteTo(b []byte, a net.Addr) (int, error) { return r.conn().WriteTo(b, a) }
+
+// Close implements net.PacketConn.
+func (r *RebindConn) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cur.Close()
+}
+
+// LocalAddr implements net.PacketConn.
+func (r *RebindConn) LocalAddr() net.Addr { return r.conn().LocalAddr() }
+
+// SetDeadline implements net.PacketConn.
+func (r *RebindConn) SetDeadline(t time.Time) error { return r.conn().SetDeadline(t) }
+
+// SetReadDeadline implements net.PacketConn.
+func (r *RebindConn) SetReadDeadline(t time.Time) error { return r.conn().SetReadDeadline(t) }
+
+// SetWriteDeadline implements net.PacketConn.
+func (r *RebindConn) SetWriteDeadline(t time.Time) error { return r.conn().SetWriteDeadline(t) }
