@@ -1,0 +1,200 @@
+package dm
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/shoal-iot/shoal/lwm2m/server"
+	"github.com/shoal-iot/shoal/models"
+)
+
+// listener feeds the server's events into dm. Each method updates the
+// in-memory presence at once (so a command issued right after sees it)
+// and hands the slower work — statuses, events, telemetry — to the ingest
+// loop, in order.
+type listener struct{ s *Service }
+
+var _ server.Listener = listener{}
+
+// Listener returns the listener to give lwm2m/server.
+func (s *Service) Listener() server.Listener { return listener{s} }
+
+func (l listener) Registered(r server.Registration, replaced *server.Registration) {
+	l.s.rt.presence.registered(r.Endpoint, r.QueueMode, r.RegisteredAt)
+	l.s.rt.enqueue(func(ctx context.Context) { l.s.onRegistered(ctx, r, replaced) })
+}
+
+func (l listener) Updated(u server.Update) {
+	r := u.Registration
+	l.s.rt.presence.heard(r.Endpoint, &r.QueueMode, r.LastSeen)
+	l.s.rt.enqueue(func(ctx context.Context) {
+		e, ok := l.s.known(ctx, r.Endpoint)
+		if !ok {
+			return
+		}
+		if len(u.Changed) > 0 || u.AddressChanged {
+			l.s.record(ctx, deviceEvent(e.dev, models.CategoryRegistration, "updated",
+				map[string]any{"changed": u.Changed, "address_changed": u.AddressChanged, "address": r.Address}))
+		}
+		l.s.setStatus(ctx, e, models.StatusOnline, r.LastSeen, "update")
+		l.s.rt.disp.kick(e.dev.ID)
+	})
+}
+
+func (l listener) Deregistered(r server.Registration) { l.ended(r, "deregistered") }
+func (l listener) Expired(r server.Registration)      { l.ended(r, "expired") }
+
+func (l listener) ended(r server.Registration, why string) {
+	l.s.rt.presence.gone(r.Endpoint)
+	l.s.rt.enqueue(func(ctx context.Context) {
+		e, ok := l.s.known(ctx, r.Endpoint)
+		if !ok {
+			return
+		}
+		l.s.record(ctx, deviceEvent(e.dev, models.CategoryRegistration, why, map[string]any{"registration_id": r.ID}))
+		l.s.setStatus(ctx, e, models.StatusOffline, time.Time{}, why)
+	})
+}
+
+func (l listener) Awake(ep string) {
+	now := l.s.now()
+	l.s.rt.presence.setAwake(ep, true, now)
+	l.s.rt.enqueue(func(ctx context.Context) {
+		if e, ok := l.s.known(ctx, ep); ok {
+			l.s.setStatus(ctx, e, models.StatusOnline, now, "awake")
+			l.s.rt.disp.kick(e.dev.ID)
+		}
+	})
+}
+
+func (l listener) Asleep(ep string) {
+	l.s.rt.presence.setAwake(ep, false, time.Time{})
+	l.s.rt.enqueue(func(ctx context.Context) {
+		if e, ok := l.s.known(ctx, ep); ok {
+			l.s.setStatus(ctx, e, models.StatusAsleep, time.Time{}, "asleep")
+		}
+	})
+}
+
+func (l listener) Notification(n server.Notification) {
+	l.s.rt.presence.heard(n.Endpoint, nil, n.ReceivedAt)
+	l.s.rt.enqueue(func(ctx context.Context) {
+		if e, ok := l.s.known(ctx, n.Endpoint); ok {
+			l.s.ingestRecords(ctx, e.dev, n.Records, n.ReceivedAt, "notify")
+			l.s.touch(ctx, e, n.ReceivedAt)
+			l.s.rt.disp.kick(e.dev.ID)
+		}
+	})
+}
+
+func (l listener) Sent(se server.SendEvent) {
+	l.s.rt.presence.heard(se.Endpoint, nil, se.ReceivedAt)
+	l.s.rt.enqueue(func(ctx context.Context) {
+		if e, ok := l.s.known(ctx, se.Endpoint); ok {
+			l.s.ingestRecords(ctx, e.dev, se.Records, se.ReceivedAt, "send")
+			l.s.touch(ctx, e, se.ReceivedAt)
+			l.s.rt.disp.kick(e.dev.ID)
+		}
+	})
+}
+
+func (l listener) Operation(o server.OperationEvent) {
+	l.s.rt.metrics.operation(o.Request.Op, o.Code, o.Err)
+}
+
+func (l listener) Security(se server.SecurityEvent) {
+	l.s.rt.enqueue(func(ctx context.Context) {
+		ev := models.Event{Time: se.Time, Endpoint: se.Endpoint, Category: models.CategorySecurity, Type: se.Kind,
+			Data: jsonOf(map[string]string{"address": se.Address, "identity": se.Identity, "reason": se.Reason})}
+		if se.Endpoint != "" {
+			if d, err := l.s.device(ctx, se.Endpoint); err == nil {
+				ev.DeviceID, ev.CustomerID = d.ID, d.CustomerID
+			}
+		}
+		l.s.record(ctx, ev)
+	})
+}
+
+// known returns the cached entry of a device the event is about; events
+// of endpoints not in the inventory are logged and skipped.
+func (s *Service) known(ctx context.Context, ep string) (*devEntry, bool) {
+	e, err := s.deviceEntry(ctx, ep)
+	if err != nil {
+		if !errors.Is(err, ErrNotFound) {
+			s.log.Error().Err(err).Str("endpoint", ep).Msg("dm: looking up a device")
+		}
+		return nil, false
+	}
+	return e, true
+}
+
+// onRegistered handles a new registration: status, event, profile.
+func (s *Service) onRegistered(ctx context.Context, r server.Registration, replaced *server.Registration) {
+	e, err := s.deviceEntry(ctx, r.Endpoint)
+	if errors.Is(err, ErrNotFound) && r.Security == server.ModeNoSec {
+		// The server admitted an endpoint nobody created (AllowUnknownNoSec):
+		// add it to the inventory so it can be managed.
+		d := models.Device{Endpoint: r.Endpoint, Status: models.StatusNever}
+		if err = s.st.Devices.Create(ctx, &d); err == nil || errors.Is(err, ErrConflict) {
+			if err == nil {
+				s.record(ctx, deviceEvent(d, models.CategoryAudit, "device.auto-created", map[string]string{"reason": "unknown endpoint registered over plain UDP"}))
+			}
+			e, err = s.deviceEntry(ctx, r.Endpoint)
+		}
+	}
+	if err != nil {
+		s.log.Warn().Err(err).Str("endpoint", r.Endpoint).Msg("dm: registration of a device not in the inventory")
+		return
+	}
+	data := map[string]any{"registration_id": r.ID, "address": r.Address, "transport": r.Transport,
+		"lwm2m_version": r.Version, "binding": r.Binding, "queue_mode": r.QueueMode, "lifetime": r.Lifetime.Seconds()}
+	if replaced != nil {
+		data["replaced"] = replaced.ID
+	}
+	s.record(ctx, deviceEvent(e.dev, models.CategoryRegistration, "registered", data))
+	s.setStatus(ctx, e, models.StatusOnline, r.RegisteredAt, "registered")
+	dev := e.dev
+	s.rt.goBackground(func() { s.applyProfile(s.rt.ctx(), dev, r.ID) })
+	s.rt.disp.kick(dev.ID)
+}
+
+// setStatus stores a status change (with an event) or, when the status is
+// unchanged, refreshes last-seen at most every LastSeenInterval.
+func (s *Service) setStatus(ctx context.Context, e *devEntry, st models.DeviceStatus, seen time.Time, cause string) {
+	c := s.rt.devices
+	c.mu.Lock()
+	old := e.dev.Status
+	d := e.dev
+	stale := !seen.IsZero() && seen.Sub(e.lastSeenWritten) >= s.cfg.LastSeenInterval
+	c.mu.Unlock()
+	if old == st && !stale {
+		return
+	}
+	if err := s.st.Devices.SetStatus(ctx, d.ID, st, seen); err != nil {
+		s.log.Error().Err(err).Str("endpoint", d.Endpoint).Msg("dm: storing a device status")
+		return
+	}
+	c.mu.Lock()
+	e.dev.Status = st
+	if !seen.IsZero() {
+		e.dev.LastSeen, e.lastSeenWritten = seen, seen
+	}
+	c.mu.Unlock()
+	if old != st {
+		s.record(ctx, deviceEvent(d, models.CategoryRegistration, "status",
+			map[string]string{"from": string(old), "to": string(st), "cause": cause}))
+	}
+}
+
+// touch records that a device was heard from without a status change.
+func (s *Service) touch(ctx context.Context, e *devEntry, at time.Time) {
+	c := s.rt.devices
+	c.mu.Lock()
+	st := e.dev.Status
+	c.mu.Unlock()
+	if st == models.StatusAsleep || st == models.StatusNever || st == models.StatusOffline {
+		st = models.StatusOnline
+	}
+	s.setStatus(ctx, e, st, at, "heard")
+}

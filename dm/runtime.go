@@ -1,0 +1,140 @@
+package dm
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// runtime is the Service's in-memory state: the Sender, device presence,
+// caches, the ingest queue, the dispatcher, command waiters and live-event
+// subscribers.
+type runtime struct {
+	s *Service
+
+	sndMu sync.RWMutex
+	snd   Sender
+
+	presence *presence
+	devices  *deviceCache
+	creds    *credCache
+	regs     *serverRegistrations
+	tokens   *tokenCache
+	hub      *hub
+	waiters  *waiters
+	disp     *dispatcher
+	metrics  *metrics
+
+	// ingest carries work from the server's listener to the ingest loop,
+	// in order.
+	ingest chan func(context.Context)
+	// stopped is closed when the ingest loop has finished.
+	stopped chan struct{}
+	started atomic.Bool
+	// running is closed when Run has started its loops.
+	running chan struct{}
+	// profileSem bounds concurrent profile applications; bg tracks them.
+	profileSem chan struct{}
+	bgMu       sync.Mutex
+	bgClosed   bool
+	bg         sync.WaitGroup
+	// runCtx is Run's context, for work started by listener callbacks.
+	runCtx atomic.Pointer[context.Context]
+}
+
+func newRuntime(s *Service) *runtime {
+	r := &runtime{
+		s:          s,
+		presence:   newPresence(),
+		devices:    newDeviceCache(),
+		hub:        newHub(s.cfg.SubscriberBuffer),
+		waiters:    newWaiters(),
+		ingest:     make(chan func(context.Context), s.cfg.IngestQueue),
+		stopped:    make(chan struct{}),
+		running:    make(chan struct{}),
+		profileSem: make(chan struct{}, s.cfg.ProfileWorkers),
+	}
+	r.creds = newCredCache(s)
+	r.regs = &serverRegistrations{s: s}
+	r.tokens = newTokenCache(s.cfg.CacheTTL)
+	r.metrics = newMetrics(r)
+	r.disp = newDispatcher(s)
+	return r
+}
+
+func (r *runtime) setSender(snd Sender) {
+	r.sndMu.Lock()
+	r.snd = snd
+	r.sndMu.Unlock()
+}
+
+// sender returns the Sender or an error when none is set.
+func (r *runtime) sender() (Sender, error) {
+	r.sndMu.RLock()
+	defer r.sndMu.RUnlock()
+	if r.snd == nil {
+		return nil, fmt.Errorf("dm: no sender set (SetSender): %w", ErrNotImplemented)
+	}
+	return r.snd, nil
+}
+
+// ctx returns Run's context, or a cancelled one before Run.
+func (r *runtime) ctx() context.Context {
+	if p := r.runCtx.Load(); p != nil {
+		return *p
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+// enqueue hands work to the ingest loop, waiting while its queue is full
+// (back-pressure on the server's event delivery). After the loop stopped
+// the work runs inline with a short deadline, so late events at shutdown
+// still land.
+func (r *runtime) enqueue(f func(context.Context)) {
+	select {
+	case r.ingest <- f:
+		return
+	case <-r.stopped:
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	f(ctx)
+}
+
+// goBackground runs f on a tracked goroutine unless Run is finishing.
+func (r *runtime) goBackground(f func()) bool {
+	r.bgMu.Lock()
+	defer r.bgMu.Unlock()
+	if r.bgClosed {
+		return false
+	}
+	r.bg.Go(f)
+	return true
+}
+
+// ingestLoop runs queued work in order until ctx ends, then what is
+// already queued.
+func (r *runtime) ingestLoop(ctx context.Context) {
+	defer close(r.stopped)
+	for {
+		select {
+		case f := <-r.ingest:
+			f(ctx)
+		case <-ctx.Done():
+			dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			for {
+				select {
+				case f := <-r.ingest:
+					f(dctx)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
