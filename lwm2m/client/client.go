@@ -288,3 +288,23 @@ func (in inbound) Cancelled(tok coap.Token) {
 	in.c.obs.remove(string(tok.Bytes()))
 	in.c.mu.Unlock()
 }
+
+// Objects returns the ids of the objects the device carries, in order.
+func (c *Client) Objects() []uint16 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ids := make([]uint16, 0, len(c.tree.objects))
+	for _, o := range c.tree.objects {
+		ids = append(ids, o.Model.ID)
+	}
+	return ids
+}
+
+// SetFirmwareFailure changes the failure injected into firmware updates
+// (FailNone stops injecting). It applies from the next decision the state
+// machine takes: the end of a download, or the reboot that installs.
+func (c *Client) SetFirmwareFailure(f FirmwareFailure) {
+	c.mu.Lock()
+	c.fw.opts.Failure = f
+	c.mu.Unlock()
+}
