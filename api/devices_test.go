@@ -175,6 +175,14 @@ func TestAuth(t *testing.T) {
 		t.Errorf("healthz %v", h)
 	}
 	e.do("GET", "/api/v1/devices", nil).want(t, 200)
+	var doc struct {
+		OpenAPI string         `json:"openapi"`
+		Paths   map[string]any `json:"paths"`
+	}
+	e.do("GET", "/api/v1/openapi.json", nil).want(t, 200).json(t, &doc)
+	if doc.OpenAPI == "" || doc.Paths["/api/v1/devices"] == nil {
+		t.Errorf("served document: %q with %d paths", doc.OpenAPI, len(doc.Paths))
+	}
 }
 
 func TestUnknownRouteAndMethod(t *testing.T) {

@@ -40,10 +40,11 @@ func (s *Server) routes() *mux.Router {
 	}
 	r.Handle("/metrics", metrics).Methods(http.MethodGet).Name("metrics")
 
-	v1 := r.PathPrefix(V1).Subrouter()
-	v1.Use(s.authenticate)
+	// No subrouter: gorilla/mux answers 404 instead of 405 for a method
+	// mismatch inside one, so every route is registered on the root and
+	// authenticated on its own.
 	add := func(method, path, name string, fn handlerFunc) {
-		v1.Handle(path, s.h(fn)).Methods(method).Name(name)
+		r.Handle(V1+path, s.authenticate(s.h(fn))).Methods(method).Name(name)
 	}
 	add(http.MethodGet, "/openapi.json", "getOpenAPI", s.openAPI)
 
