@@ -354,3 +354,6 @@ func (s *Service) Config() Config { return s.cfg }
 // SetSender sets how dm reaches devices; the server is built after dm,
 // since it needs dm's listener and credential store.
 func (s *Service) SetSender(snd Sender) { s.rt.setSender(snd) }
+
+// Models returns the object models dm types values with.
+func (s *Service) Models() lwm2m.ModelProvider { return s.models }
