@@ -128,10 +128,11 @@ func (vp valueParser) records(body []byte) ([]lwm2m.Record, error) {
 		if len(m) != 1 {
 			return nil, badField("body", "give either records or values, nothing else")
 		}
-		if err := json.Unmarshal(m["values"], &m); err != nil {
+		var vals map[string]json.RawMessage
+		if err := json.Unmarshal(m["values"], &vals); err != nil {
 			return nil, badField("values", "expected an object keyed by path")
 		}
-		return vp.valueMap("values", m)
+		return vp.valueMap("values", vals)
 	}
 	return vp.valueMap("", m)
 }

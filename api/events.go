@@ -38,7 +38,7 @@ func toEventDTO(e models.Event) eventDTO {
 }
 
 var eventCategories = []models.EventCategory{models.CategoryRegistration, models.CategoryOperation,
-	models.CategorySecurity, models.CategoryAudit, models.CategoryAlarm, models.CategoryFirmware}
+	models.CategorySecurity, models.CategoryAudit, models.CategoryAlarm, models.CategoryFirmware, dm.CategoryTelemetry}
 
 // eventFilter reads ?type=, ?category=, ?from= and ?to=.
 func eventFilter(q url.Values) (dm.EventFilter, error) {
@@ -166,8 +166,12 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, f dm.EventFilter
 			switch {
 			case !ok:
 				return nil
-			case e.Type == "dropped" && e.ID == 0:
-				err = writeSSE(w, "dropped", 0, map[string]any{"dropped": sub.Dropped()})
+			case e.Type == dm.EventDropped && e.ID == 0:
+				var data any = map[string]any{"dropped": sub.Dropped()}
+				if json.Valid(e.Data) {
+					data = e.Data
+				}
+				err = writeSSE(w, "dropped", 0, data)
 			case e.ID != 0 && e.ID <= sent:
 				continue
 			default:

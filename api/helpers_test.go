@@ -20,8 +20,8 @@ import (
 	"github.com/shoal-iot/shoal/api"
 	"github.com/shoal-iot/shoal/dm"
 	"github.com/shoal-iot/shoal/lwm2m/client"
-	"github.com/shoal-iot/shoal/lwm2m/codec/std"
 	"github.com/shoal-iot/shoal/lwm2m/coap"
+	"github.com/shoal-iot/shoal/lwm2m/codec/std"
 	"github.com/shoal-iot/shoal/lwm2m/server"
 	"github.com/shoal-iot/shoal/objects"
 	"github.com/shoal-iot/shoal/storage"
@@ -42,19 +42,22 @@ type env struct {
 }
 
 type envOpts struct {
-	api func(*api.Config)
-	dm  func(*dm.Config)
+	api        func(*api.Config)
+	dm         func(*dm.Config)
+	server     func(*server.Config)
+	queueDepth int
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := storage.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "shoal.db"), storage.Options{})
+	st, err := storage.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "shoal.db"), storage.Options{QueueDepth: o.queueDepth})
 	if err != nil {
 		t.Fatal(err)
 	}
 	reg := objects.New()
-	dcfg := dm.Config{DispatchInterval: 20 * time.Millisecond, RequestTimeout: 5 * time.Second, AllowNoSec: true}
+	dcfg := dm.Config{DispatchInterval: 20 * time.Millisecond, RequestTimeout: 5 * time.Second, AllowNoSec: true,
+		QueueDepth: o.queueDepth}
 	if o.dm != nil {
 		o.dm(&dcfg)
 	}
@@ -67,12 +70,16 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{
+	scfg := server.Config{
 		CoAPAddr: "127.0.0.1:0", CoAPSAddr: "127.0.0.1:0",
 		Credentials: svc.ServerCredentials(), Registrations: svc.ServerRegistrations(), Observations: svc.ServerObservations(),
 		Listener: svc.Listener(), Models: reg, ExpiryInterval: 20 * time.Millisecond, PersistInterval: 20 * time.Millisecond,
 		RequestTimeout: 5 * time.Second, Logger: zerolog.Nop(),
-	})
+	}
+	if o.server != nil {
+		o.server(&scfg)
+	}
+	srv, err := server.New(scfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ func openAPIPaths() obj {
 	compositePaths := one(inQuery("path", "target paths, e.g. /3/0/9 (repeat or comma-separate)"))
 	eventFilters := one(
 		inQuery("type", "event types (repeat or comma-separate)"),
-		inQuery("category", "registration, operation, security, audit, alarm, firmware"),
+		inQuery("category", "registration, operation, security, audit, alarm, firmware, telemetry (live only)"),
 		inQuery("from", "RFC 3339, Unix seconds, or a negative duration (-1h)"),
 		inQuery("to", "RFC 3339, Unix seconds, or a negative duration (-1h)"),
 	)

@@ -349,6 +349,9 @@ func parseAttributesJSON(field string, raw []byte) (lwm2m.Attributes, error) {
 // the device's error.
 func renderResult(w http.ResponseWriter, ep string, req lwm2m.Request, res dm.CommandResult) error {
 	if res.Response == nil {
+		if res.Command.State.Terminal() {
+			return &commandEndedError{Command: res.Command}
+		}
 		w.Header().Set("Location", V1+"/commands/"+strconv.FormatInt(res.Command.ID, 10))
 		return writeJSON(w, http.StatusAccepted, toCommandDTO(res.Command))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/shoal-iot/shoal/lwm2m"
 	"github.com/shoal-iot/shoal/lwm2m/codec"
 	"github.com/shoal-iot/shoal/lwm2m/server"
+	"github.com/shoal-iot/shoal/models"
 )
 
 // Problem types. "device-error" is what a device answered; every other
@@ -71,6 +73,20 @@ func (e *deviceError) Error() string {
 	return s
 }
 
+// commandEndedError: a queued command the caller waited for ended without
+// an answer (expired, failed delivery, cancelled).
+type commandEndedError struct {
+	Command models.Command
+}
+
+func (e *commandEndedError) Error() string {
+	s := fmt.Sprintf("command %d %s without an answer from the device", e.Command.ID, e.Command.State)
+	if e.Command.Error != "" {
+		s += ": " + e.Command.Error
+	}
+	return s
+}
+
 // httpError is a plain HTTP-level refusal (method, media type, size).
 type httpError struct {
 	Status int
@@ -89,6 +105,7 @@ func problemFor(err error) problem {
 		he  *httpError
 		st  *lwm2m.Status
 		mbe *http.MaxBytesError
+		ce  *commandEndedError
 	)
 	p := func(status int, typ, title string) problem {
 		return problem{Type: typ, Title: title, Status: status, Detail: err.Error()}
@@ -107,6 +124,14 @@ func problemFor(err error) problem {
 	case errors.As(err, &de):
 		pr := p(deviceStatus(de.Code), typeDeviceError, "Device answered "+de.Code.String()+" "+de.Code.Text())
 		pr.LwM2MCode, pr.CommandID = de.Code.String(), de.CommandID
+		return pr
+	case errors.As(err, &ce):
+		status, typ, title := http.StatusGatewayTimeout, typeDeviceTimeout, "Device did not answer in time"
+		if ce.Command.State == models.CommandCancelled {
+			status, typ, title = http.StatusConflict, typeConflict, "Command cancelled"
+		}
+		pr := p(status, typ, title)
+		pr.CommandID = ce.Command.ID
 		return pr
 	case errors.Is(err, dm.ErrUnauthorized):
 		return p(http.StatusUnauthorized, typeUnauthorized, "Unauthorized")
