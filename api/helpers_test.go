@@ -224,13 +224,23 @@ func (d *device) stop() {
 // client for it over DTLS; mod adjusts the client config.
 func (e *env) startDevice(ep string, mod func(*client.Config)) *device {
 	e.t.Helper()
+	return e.startDeviceWith(ep, nil, mod)
+}
+
+// startDeviceWith is startDevice with more members for the create body.
+func (e *env) startDeviceWith(ep string, body map[string]any, mod func(*client.Config)) *device {
+	e.t.Helper()
+	if body == nil {
+		body = map[string]any{}
+	}
+	body["endpoint"] = ep
 	var created struct {
 		Credential struct {
 			PSKIdentity string `json:"psk_identity"`
 		} `json:"credential"`
 		PSKKey string `json:"psk_key"`
 	}
-	e.do("POST", "/api/v1/devices", map[string]any{"endpoint": ep}).want(e.t, 201).json(e.t, &created)
+	e.do("POST", "/api/v1/devices", body).want(e.t, 201).json(e.t, &created)
 	key, err := hex.DecodeString(created.PSKKey)
 	if err != nil || len(key) == 0 {
 		e.t.Fatalf("no generated key: %q", created.PSKKey)
