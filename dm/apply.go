@@ -3,6 +3,7 @@ package dm
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/shoal-iot/shoal/lwm2m"
 	"github.com/shoal-iot/shoal/models"
@@ -79,7 +80,7 @@ func (s *Service) applyProfile(ctx context.Context, d models.Device, regID strin
 				return
 			}
 			if resp, ok := do(req); ok {
-				s.ingestResponse(ctx, d, req, resp, "observe")
+				s.ingestResponse(ctx, d, req, resp, s.now(), "observe")
 			}
 		}
 	}
@@ -141,13 +142,14 @@ func observeRequests(o models.ObserveSpec, f lwm2m.ContentFormat) []lwm2m.Reques
 }
 
 // ingestResponse maps the values of a successful read or observe answer
-// like a notification's.
-func (s *Service) ingestResponse(ctx context.Context, d models.Device, req lwm2m.Request, resp lwm2m.Response, source string) {
+// like a notification's; values without a time take at, when the answer
+// arrived (so a notification that overtook its processing stays later).
+func (s *Service) ingestResponse(ctx context.Context, d models.Device, req lwm2m.Request, resp lwm2m.Response, at time.Time, source string) {
 	recs := resp.Records
 	if len(recs) == 0 && resp.Content != nil && !req.Path.IsRoot() {
 		recs = resp.Content.Records(req.Path)
 	}
-	s.ingestRecords(ctx, d, recs, s.now(), source)
+	s.ingestRecords(ctx, d, recs, at, source)
 }
 
 // storeRead keeps every value of a read of /3/0 as the latest attribute

@@ -81,7 +81,7 @@ func (s *Service) sendNow(ctx context.Context, d models.Device, req lwm2m.Reques
 		})
 	}
 	if resp.Code.IsSuccess() && (req.Op == lwm2m.OpObserve || req.Op == lwm2m.OpObserveComposite) {
-		s.rt.enqueue(func(ctx context.Context) { s.ingestResponse(ctx, d, req, resp, "observe") })
+		s.rt.enqueue(func(ctx context.Context) { s.ingestResponse(ctx, d, req, resp, now, "observe") })
 	}
 	return CommandResult{Command: c, Response: &resp}, nil
 }

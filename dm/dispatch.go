@@ -194,7 +194,7 @@ func (s *Service) deliverOne(ctx context.Context, d models.Device, c models.Comm
 	case err == nil:
 		done, err = s.st.Commands.Complete(ctx, c.ID, &resp, now)
 		if err == nil && resp.Code.IsSuccess() && (req.Op == lwm2m.OpObserve || req.Op == lwm2m.OpObserveComposite) {
-			s.ingestResponse(ctx, d, req, resp, "observe")
+			s.ingestResponse(ctx, d, req, resp, now, "observe")
 		}
 	case errors.Is(err, server.ErrInvalidRequest) || errors.Is(err, server.ErrBadResponse):
 		done, err = s.st.Commands.Fail(ctx, c.ID, err.Error(), time.Time{}, now)
