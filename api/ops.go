@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"mime"
@@ -329,7 +330,7 @@ func parseAttributesJSON(field string, raw []byte) (lwm2m.Attributes, error) {
 			continue
 		}
 		var num json.Number
-		if err := json.Unmarshal(v, &num); err != nil {
+		if v = bytes.TrimSpace(v); len(v) == 0 || v[0] == '"' || json.Unmarshal(v, &num) != nil {
 			return a, badField(f, "must be a number")
 		}
 		if err := a.Set(name, num.String(), true); err != nil {
