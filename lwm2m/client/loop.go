@@ -240,6 +240,9 @@ func (c *Client) doNotify(ctx context.Context) {
 			continue
 		}
 		if err != nil {
+			if ctx.Err() != nil {
+				return // switched off mid-notification: not a failure
+			}
 			c.fail(fmt.Errorf("notify %v: %w", n.paths, err))
 			continue
 		}
