@@ -25,6 +25,7 @@ type tally struct {
 	registered, deregistered, expired           int
 	notifications, sends, awake, asleep, failed int
 	endpoints                                   map[string]bool
+	last                                        map[lwm2m.Path]lwm2m.Value
 	bg                                          sync.WaitGroup
 }
 
@@ -47,10 +48,25 @@ func (t *tally) Registered(r server.Registration, _ *server.Registration) {
 
 func (t *tally) Deregistered(server.Registration) { t.add(&t.deregistered) }
 func (t *tally) Expired(server.Registration)      { t.add(&t.expired) }
-func (t *tally) Notification(server.Notification) { t.add(&t.notifications) }
-func (t *tally) Sent(server.SendEvent)            { t.add(&t.sends) }
-func (t *tally) Awake(string)                     { t.add(&t.awake) }
-func (t *tally) Asleep(string)                    { t.add(&t.asleep) }
+func (t *tally) Notification(n server.Notification) {
+	t.mu.Lock()
+	for _, r := range n.Records {
+		t.last[r.Path] = r.Value
+	}
+	t.mu.Unlock()
+	t.add(&t.notifications)
+}
+
+// lastValue is the latest notified value at p.
+func (t *tally) lastValue(p lwm2m.Path) (lwm2m.Value, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	v, ok := t.last[p]
+	return v, ok
+}
+func (t *tally) Sent(server.SendEvent) { t.add(&t.sends) }
+func (t *tally) Awake(string)          { t.add(&t.awake) }
+func (t *tally) Asleep(string)         { t.add(&t.asleep) }
 
 func (t *tally) add(n *int) {
 	t.mu.Lock()
@@ -79,7 +95,7 @@ func newTestServer(t *testing.T, observe ...lwm2m.Path) *testServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ts := &testServer{creds: server.NewMemoryCredentials()}
-	ts.tally = &tally{srv: func() *server.Server { return ts.srv }, ctx: ctx, observe: observe, endpoints: map[string]bool{}}
+	ts.tally = &tally{srv: func() *server.Server { return ts.srv }, ctx: ctx, observe: observe, endpoints: map[string]bool{}, last: map[lwm2m.Path]lwm2m.Value{}}
 	srv, err := server.New(server.Config{
 		CoAPAddr:          "127.0.0.1:0",
 		CoAPSAddr:         "127.0.0.1:0",
