@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pion/dtls/v3"
+	"github.com/rs/zerolog"
 )
 
 // DTLSClientConfig configures the device side of DTLS 1.2.
@@ -98,7 +99,7 @@ func Dial(ctx context.Context, addr string, cfg DialConfig) (*Conn, error) {
 		c.wg.Go(c.udp.read)
 		return c, nil
 	}
-	dc, err := dialDTLS(ctx, pc, raddr, cfg.DTLS)
+	dc, err := dialDTLS(ctx, pc, raddr, cfg.DTLS, cfg.Logger)
 	if err != nil {
 		_ = pc.Close()
 		return nil, fmt.Errorf("coap: dial %s: %w", addr, err)
@@ -117,13 +118,14 @@ func Dial(ctx context.Context, addr string, cfg DialConfig) (*Conn, error) {
 	return c, nil
 }
 
-func dialDTLS(ctx context.Context, pc net.PacketConn, raddr *net.UDPAddr, d *DTLSClientConfig) (*dtls.Conn, error) {
+func dialDTLS(ctx context.Context, pc net.PacketConn, raddr *net.UDPAddr, d *DTLSClientConfig, log zerolog.Logger) (*dtls.Conn, error) {
 	psk := d.PSK != nil
 	cert := d.Certificate != nil || d.RootCAs != nil || d.VerifyServer != nil || d.InsecureSkipVerify
 	if !psk && !cert {
 		return nil, errors.New("dtls: neither a PSK nor certificate settings given")
 	}
 	opts := []dtls.ClientOption{
+		dtls.WithLoggerFactory(&pionLogger{log: log}),
 		dtls.WithCipherSuites(pionSuites(d.CipherSuites, psk, cert)...),
 		dtls.WithExtendedMasterSecret(dtls.RequestExtendedMasterSecret),
 		dtls.WithFlightInterval(time.Second),

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/dtls/v3"
@@ -118,8 +119,9 @@ func parseChain(raw [][]byte) ([]*x509.Certificate, error) {
 
 // serverOptions builds pion options for one incoming conn (the CID
 // generator is per conn so the mux knows which conn owns which CID).
-func (c *DTLSConfig) serverOptions(mux *dtlsMux, mc *muxConn) []dtls.ServerOption {
+func (c *DTLSConfig) serverOptions(mux *dtlsMux, mc *muxConn, lf *pionLogger) []dtls.ServerOption {
 	opts := []dtls.ServerOption{
+		dtls.WithLoggerFactory(lf),
 		dtls.WithCipherSuites(pionSuites(c.CipherSuites, c.PSK != nil, c.Certificate != nil)...),
 		dtls.WithExtendedMasterSecret(dtls.RequestExtendedMasterSecret),
 		dtls.WithFlightInterval(time.Second),
@@ -155,6 +157,14 @@ func (c *DTLSConfig) serverOptions(mux *dtlsMux, mc *muxConn) []dtls.ServerOptio
 // dtlsLink writes to one DTLS session.
 type dtlsLink struct {
 	conn *dtls.Conn
+	// last caches the formatted remote address; it changes only when the
+	// session moves (connection ID).
+	last atomic.Pointer[linkAddr]
+}
+
+type linkAddr struct {
+	addr net.Addr
+	str  string
 }
 
 func (l *dtlsLink) write(b []byte) error {
@@ -162,7 +172,15 @@ func (l *dtlsLink) write(b []byte) error {
 	return err
 }
 
-func (l *dtlsLink) remote() string { return addrString(l.conn.RemoteAddr()) }
+func (l *dtlsLink) remote() string {
+	a := l.conn.RemoteAddr()
+	if c := l.last.Load(); c != nil && c.addr == a {
+		return c.str
+	}
+	c := &linkAddr{addr: a, str: addrString(a)}
+	l.last.Store(c)
+	return c.str
+}
 
 func (l *dtlsLink) close() error { return l.conn.Close() }
 

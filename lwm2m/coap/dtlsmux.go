@@ -41,11 +41,14 @@ type dtlsMux struct {
 	handshaking int
 	accept      chan *muxConn
 	closed      bool
+	// bufs recycles datagram buffers between the socket reader and pion.
+	bufs sync.Pool
 }
 
 type muxDatagram struct {
 	data []byte
 	addr netip.AddrPort
+	buf  *[]byte // pooled backing array of data, returned after the read
 }
 
 // muxConn is the net.PacketConn pion sees for one peer.
@@ -63,6 +66,9 @@ type muxConn struct {
 	// address from; it gets the address back if this handshake fails.
 	replaced *muxConn
 	inHS     atomic.Bool
+	// lastAP and lastUA cache the net.Addr handed to pion (read side only).
+	lastAP netip.AddrPort
+	lastUA *net.UDPAddr
 }
 
 const (
@@ -77,8 +83,13 @@ func newDTLSMux(conn *net.UDPConn, cidLen, maxHandshake int, cookieWait time.Dur
 		byAddr: make(map[netip.AddrPort]*muxConn),
 		byCID:  make(map[string]*muxConn),
 		accept: make(chan *muxConn, 256),
+		bufs:   sync.Pool{New: func() any { b := make([]byte, muxBufSize); return &b }},
 	}
 }
+
+// muxBufSize fits any CoAP-over-DTLS datagram Shoal exchanges; larger
+// ones get a buffer of their own.
+const muxBufSize = 1600
 
 // normaliseRecordVersions rewrites the record version of every epoch-0
 // record whose version is {254, x} with x neither FF nor FD to FEFD. It
@@ -164,7 +175,7 @@ func (m *dtlsMux) route(d []byte, addr netip.AddrPort) {
 			}
 			return
 		}
-		c = &muxConn{mux: m, in: make(chan muxDatagram, 16), closed: make(chan struct{}), readDL: deadline.New(), first: addr, replaced: replaced}
+		c = &muxConn{mux: m, in: make(chan muxDatagram, 8), closed: make(chan struct{}), readDL: deadline.New(), first: addr, replaced: replaced}
 		c.addr.Store(&addr)
 		c.inHS.Store(true)
 		select {
@@ -184,15 +195,28 @@ func (m *dtlsMux) route(d []byte, addr netip.AddrPort) {
 		}
 	}
 	m.mu.Unlock()
-	data := make([]byte, len(d))
-	copy(data, d)
+	dg := muxDatagram{addr: addr}
+	if len(d) <= muxBufSize {
+		dg.buf = m.bufs.Get().(*[]byte)
+		dg.data = (*dg.buf)[:len(d)]
+	} else {
+		dg.data = make([]byte, len(d))
+	}
+	copy(dg.data, d)
 	if c.inHS.Load() {
-		normaliseRecordVersions(data)
+		normaliseRecordVersions(dg.data)
 	}
 	c.received.Add(1)
 	select {
-	case c.in <- muxDatagram{data: data, addr: addr}:
+	case c.in <- dg:
 	default: // the peer is not keeping up: drop, DTLS and CoAP retransmit
+		m.release(dg)
+	}
+}
+
+func (m *dtlsMux) release(dg muxDatagram) {
+	if dg.buf != nil {
+		m.bufs.Put(dg.buf)
 	}
 }
 
@@ -275,7 +299,11 @@ func (c *muxConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	select {
 	case d := <-c.in:
 		n := copy(b, d.data)
-		return n, net.UDPAddrFromAddrPort(d.addr), nil
+		c.mux.release(d)
+		if c.lastUA == nil || d.addr != c.lastAP {
+			c.lastAP, c.lastUA = d.addr, net.UDPAddrFromAddrPort(d.addr)
+		}
+		return n, c.lastUA, nil
 	case <-c.readDL.Done():
 		return 0, nil, os.ErrDeadlineExceeded
 	case <-c.closed:

@@ -20,6 +20,8 @@ type Endpoint struct {
 	udp  *udpEndpoint // plain UDP only
 	mux  *dtlsMux     // DTLS only
 	dcfg DTLSConfig
+	// pionLog is the one logger every DTLS session shares.
+	pionLog *pionLogger
 
 	mu       sync.Mutex
 	sessions map[*Peer]struct{}
@@ -57,7 +59,7 @@ func ListenDTLS(network, addr string, cfg Config, dcfg DTLSConfig) (*Endpoint, e
 	if dcfg.DisableConnectionID {
 		cidLen = 0
 	}
-	e := &Endpoint{eng: newEngine(cfg), conn: conn, dcfg: dcfg, sessions: make(map[*Peer]struct{})}
+	e := &Endpoint{eng: newEngine(cfg), conn: conn, dcfg: dcfg, sessions: make(map[*Peer]struct{}), pionLog: &pionLogger{log: cfg.Logger}}
 	e.mux = newDTLSMux(conn, cidLen, dcfg.MaxHandshakes, dcfg.CookieTimeout)
 	if dcfg.OnHandshakeFailed != nil {
 		e.mux.onRefused = func(a netip.AddrPort, why string) { dcfg.OnHandshakeFailed(a.String(), errors.New(why)) }
@@ -168,7 +170,7 @@ func (e *Endpoint) session(ctx context.Context, mc *muxConn) {
 		}
 		e.eng.log.Debug().Err(err).Str("addr", mc.first.String()).Msg("coap: dtls handshake failed")
 	}
-	conn, err := dtls.ServerWithOptions(mc, net.UDPAddrFromAddrPort(mc.first), e.dcfg.serverOptions(e.mux, mc)...)
+	conn, err := dtls.ServerWithOptions(mc, net.UDPAddrFromAddrPort(mc.first), e.dcfg.serverOptions(e.mux, mc, e.pionLog)...)
 	if err != nil {
 		fail(err)
 		return

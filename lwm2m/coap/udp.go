@@ -25,6 +25,7 @@ type udpShard struct {
 type udpLink struct {
 	ep   *udpEndpoint
 	addr netip.AddrPort
+	str  string
 }
 
 func (l *udpLink) write(b []byte) error {
@@ -36,7 +37,7 @@ func (l *udpLink) write(b []byte) error {
 	return err
 }
 
-func (l *udpLink) remote() string { return l.addr.String() }
+func (l *udpLink) remote() string { return l.str }
 
 func (l *udpLink) close() error {
 	l.ep.forget(l.addr)
@@ -64,7 +65,7 @@ func (u *udpEndpoint) peerFor(addr netip.AddrPort) *Peer {
 	s.mu.Lock()
 	p := s.m[addr]
 	if p == nil {
-		p = newPeer(u.eng, &udpLink{ep: u, addr: addr}, Identity{})
+		p = newPeer(u.eng, &udpLink{ep: u, addr: addr, str: addr.String()}, Identity{})
 		p.udp = u
 		s.m[addr] = p
 	}

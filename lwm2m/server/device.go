@@ -4,15 +4,18 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shoal-iot/shoal/lwm2m"
 	"github.com/shoal-iot/shoal/lwm2m/coap"
 	"github.com/shoal-iot/shoal/lwm2m/codec/linkformat"
 )
 
 // device is the runtime state of one registered endpoint.
 type device struct {
-	mu    sync.Mutex
-	reg   Registration
-	links linkformat.Registration
+	mu  sync.Mutex
+	reg Registration
+	// objCT holds the content formats announced per object (ct on an
+	// object link, LwM2M 1.2); nil when none were.
+	objCT map[uint16][]lwm2m.ContentFormat
 	// peer is how to reach the device: its UDP address or DTLS session.
 	// Nil after a restart until a DTLS device connects again.
 	peer  *coap.Peer
@@ -40,6 +43,20 @@ func (d *device) snapshot() Registration {
 		r.Address = d.peer.RemoteAddr()
 	}
 	return r
+}
+
+// objectFormats extracts the per-object ct of registration links.
+func objectFormats(links linkformat.Registration) map[uint16][]lwm2m.ContentFormat {
+	var m map[uint16][]lwm2m.ContentFormat
+	for _, o := range links.Objects {
+		if o.Path.IsObject() && len(o.ContentFormats) > 0 {
+			if m == nil {
+				m = map[uint16][]lwm2m.ContentFormat{}
+			}
+			m[o.Path.Object()] = o.ContentFormats
+		}
+	}
+	return m
 }
 
 // endpointOf reads the endpoint a peer registered as, if it did.

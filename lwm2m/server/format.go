@@ -30,10 +30,8 @@ func fits(f lwm2m.ContentFormat, op lwm2m.Operation, p lwm2m.Path) bool {
 // p (an object link's ct), else for the device (the root link's ct).
 func (d *device) announced(p lwm2m.Path) []lwm2m.ContentFormat {
 	if p.Len() > 0 {
-		for _, o := range d.links.Objects {
-			if o.Path.Object() == p.Object() && o.Path.IsObject() && len(o.ContentFormats) > 0 {
-				return o.ContentFormats
-			}
+		if cts, ok := d.objCT[p.Object()]; ok {
+			return cts
 		}
 	}
 	return d.reg.ContentFormats

@@ -198,7 +198,7 @@ func (s *Server) follow(d *device, p *coap.Peer) {
 	d.mu.Unlock()
 	p.SetValue(reg.Endpoint)
 	s.moveAddr(d, old, reg)
-	s.per.saveRegistration(reg)
+	s.per.saveRegistration(reg.Endpoint, d)
 }
 
 func (s *Server) dropObservation(d *device, o *observation) {

@@ -17,8 +17,11 @@ type persister struct {
 	obs  ObservationStore
 	log  zerolog.Logger
 
-	mu     sync.Mutex
-	reg    map[string]*Registration // nil value: delete
+	mu sync.Mutex
+	// reg holds the devices whose registration changed, by endpoint (nil:
+	// delete). Their state is read when written, so a storm of Updates
+	// costs one map entry per device and nothing per Update.
+	reg    map[string]*device
 	obsOps []obsOp
 	kick   chan struct{}
 }
@@ -32,12 +35,12 @@ type obsOp struct {
 const persistKick = 4096 // pending writes that trigger a flush before the interval
 
 func newPersister(r RegistrationStore, o ObservationStore, log zerolog.Logger) *persister {
-	return &persister{regs: r, obs: o, log: log, reg: map[string]*Registration{}, kick: make(chan struct{}, 1)}
+	return &persister{regs: r, obs: o, log: log, reg: map[string]*device{}, kick: make(chan struct{}, 1)}
 }
 
-func (p *persister) saveRegistration(r Registration) {
+func (p *persister) saveRegistration(endpoint string, d *device) {
 	p.mu.Lock()
-	p.reg[r.Endpoint] = &r
+	p.reg[endpoint] = d
 	p.maybeKick()
 	p.mu.Unlock()
 }
@@ -108,14 +111,23 @@ func (p *persister) flush(ctx context.Context) {
 		p.mu.Unlock()
 		return
 	}
-	p.reg, p.obsOps = make(map[string]*Registration, len(regs)), nil
+	p.reg, p.obsOps = make(map[string]*device, len(regs)), nil
 	p.mu.Unlock()
-	for ep, r := range regs {
+	for ep, d := range regs {
 		var err error
-		if r == nil {
+		var r Registration
+		if d != nil {
+			d.mu.Lock()
+			gone := d.gone
+			d.mu.Unlock()
+			if !gone {
+				r = d.snapshot()
+			}
+		}
+		if r.Endpoint == "" {
 			err = p.regs.DeleteRegistration(ctx, ep)
 		} else {
-			err = p.regs.SaveRegistration(ctx, *r)
+			err = p.regs.SaveRegistration(ctx, r)
 		}
 		if err != nil {
 			p.log.Error().Err(err).Str("endpoint", ep).Msg("server: cannot persist registration")

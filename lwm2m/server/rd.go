@@ -113,7 +113,7 @@ func (s *Server) register(ctx context.Context, p *coap.Peer, req *coap.Message) 
 	if reg.Binding == "" {
 		reg.Binding = "U"
 	}
-	d := &device{reg: reg, links: links, peer: p, ident: p.Identity(), obs: map[coap.Token]*observation{}}
+	d := &device{reg: reg, objCT: objectFormats(links), peer: p, ident: p.Identity(), obs: map[coap.Token]*observation{}}
 	p.SetValue(ep)
 
 	s.mu.Lock()
@@ -136,7 +136,7 @@ func (s *Server) register(ctx context.Context, p *coap.Peer, req *coap.Message) 
 		replaced = &r
 		s.per.deleteObservations(ep)
 	}
-	s.per.saveRegistration(reg)
+	s.per.saveRegistration(ep, d)
 	s.log.Debug().Str("endpoint", ep).Str("id", reg.ID).Str("addr", reg.Address).Msg("server: registered")
 	s.ev.emit(func(l Listener) { l.Registered(reg, replaced) })
 	s.heard(d)
@@ -232,7 +232,7 @@ func (s *Server) update(ctx context.Context, p *coap.Peer, req *coap.Message, id
 	}
 	if hasLinks {
 		r.Objects, r.RootPath, r.ContentFormats = string(req.Payload), links.RootPath, links.ContentFormats
-		d.links = links
+		d.objCT = objectFormats(links)
 		changed = append(changed, "objects")
 	}
 	addr := p.RemoteAddr()
@@ -249,7 +249,7 @@ func (s *Server) update(ctx context.Context, p *coap.Peer, req *coap.Message, id
 		p.SetValue(u.Registration.Endpoint)
 		s.moveAddr(d, oldAddr, u.Registration)
 	}
-	s.per.saveRegistration(u.Registration)
+	s.per.saveRegistration(u.Registration.Endpoint, d)
 	s.ev.emit(func(l Listener) { l.Updated(u) })
 	s.heard(d)
 	return coap.NewResponse(lwm2m.CodeChanged, nil)

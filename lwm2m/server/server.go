@@ -168,9 +168,7 @@ func (s *Server) restore(ctx context.Context) error {
 		if err != nil {
 			s.log.Warn().Err(err).Str("endpoint", r.Endpoint).Msg("server: stored registration has unreadable links; keeping it without them")
 		}
-		links.RootPath = r.RootPath
-		links.ContentFormats = r.ContentFormats
-		d := &device{reg: r, links: links, obs: map[coap.Token]*observation{}}
+		d := &device{reg: r, objCT: objectFormats(links), obs: map[coap.Token]*observation{}}
 		switch r.Security {
 		case ModePSK:
 			d.ident = coap.Identity{Kind: coap.IdentityPSK, PSKIdentity: r.Identity}
