@@ -259,3 +259,16 @@ func TestUDPSeparateResponse(t *testing.T) {
 		t.Fatalf("Do: %v %v", r.m, r.err)
 	}
 }
+
+func TestUDPIPv6(t *testing.T) {
+	ep, err := coap.ListenUDP("udp", "[::1]:0", coap.Config{Handler: &peerCatcher{reply: echoPath}})
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	runEndpoint(t, ep)
+	c := dial(t, ep.Addr().String(), coap.DialConfig{LocalAddr: "[::1]:0"})
+	r, err := c.Do(testCtx(t), coap.NewRequest(coap.GET, "v6"))
+	if err != nil || string(r.Payload) != "/v6||" {
+		t.Fatalf("over IPv6: %v %v", r, err)
+	}
+}
