@@ -36,7 +36,9 @@ type env struct {
 	svc   *dm.Service
 	srv   *server.Server
 	api   *api.Server
-	http  *httptest.Server
+	base  string       // the API's URL
+	hc    *http.Client // a client for it
+	dtls  string       // the LwM2M server's DTLS address
 	token string
 	stop  func()
 }
@@ -103,7 +105,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	<-srv.Ready()
 	<-svc.Running()
 	hs := httptest.NewServer(a.Handler())
-	e := &env{t: t, svc: svc, srv: srv, api: a, http: hs, token: testToken}
+	e := &env{t: t, svc: svc, srv: srv, api: a, base: hs.URL, hc: hs.Client(), dtls: srv.DTLSAddr().String(), token: testToken}
 	var once sync.Once
 	e.stop = func() {
 		once.Do(func() {
@@ -173,7 +175,7 @@ func (e *env) doToken(token, method, path string, body any, hdr ...string) reply
 		}
 		rd = bytes.NewReader(js)
 	}
-	req, err := http.NewRequest(method, e.http.URL+path, rd)
+	req, err := http.NewRequest(method, e.base+path, rd)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -183,7 +185,7 @@ func (e *env) doToken(token, method, path string, body any, hdr ...string) reply
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	resp, err := e.http.Client().Do(req)
+	resp, err := e.hc.Do(req)
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -246,7 +248,7 @@ func (e *env) startDeviceWith(ep string, body map[string]any, mod func(*client.C
 		e.t.Fatalf("no generated key: %q", created.PSKKey)
 	}
 	mute := &atomic.Bool{}
-	cfg := client.Config{Endpoint: ep, ServerURI: "coaps://" + e.srv.DTLSAddr().String(),
+	cfg := client.Config{Endpoint: ep, ServerURI: "coaps://" + e.dtls,
 		PSKIdentity: created.Credential.PSKIdentity, PSKKey: key, Models: objects.New(), Codecs: std.New(),
 		Dialer: muteDialer{d: &client.CoAPDialer{}, mute: mute}, SimInterval: -1, RetryDelay: 100 * time.Millisecond}
 	if mod != nil {

@@ -28,7 +28,7 @@ type sseStream struct {
 func (e *env) openStream(query string, hdr ...string) *sseStream {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, "GET", e.http.URL+"/api/v1/events"+query, nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", e.base+"/api/v1/events"+query, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func (e *env) openStream(query string, hdr ...string) *sseStream {
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	resp, err := e.http.Client().Do(req)
+	resp, err := e.hc.Do(req)
 	if err != nil {
 		cancel()
 		e.t.Fatal(err)
