@@ -9,7 +9,8 @@ import (
 
 // simState holds the simulated physical quantities of a device; each tick
 // moves them a little: the battery drains, the temperature wanders (mean
-// reverting), the position drifts and the signal strength jitters.
+// reverting), the position drifts and the signal strength jitters. An
+// empty battery is replaced by a full one.
 type simState struct {
 	battery float64 // percent
 	temp    float64 // °C
@@ -34,6 +35,9 @@ func newSimState(r *rand.Rand) simState {
 // step advances the simulation by one tick.
 func (s *simState) step(r *rand.Rand) {
 	s.battery = math.Max(0, s.battery-0.05-r.Float64()*0.1)
+	if s.battery == 0 {
+		s.battery = 100 // someone changed the battery: long runs keep moving
+	}
 	s.temp += (s.base-s.temp)*0.1 + r.NormFloat64()*0.3
 	s.temp = math.Round(s.temp*10) / 10
 	s.lat += r.NormFloat64() * 0.0001

@@ -75,3 +75,24 @@ func TestTicksDriveCompositeNotifications(t *testing.T) {
 		t.Fatal("no notification after a simulation tick")
 	}
 }
+
+// TestBatteryIsReplacedWhenEmpty: a long-running device does not stay at
+// 0 % (its battery level would stop notifying): the empty battery is
+// replaced by a full one.
+func TestBatteryIsReplacedWhenEmpty(t *testing.T) {
+	c, _ := newTestClient(t, nil)
+	low, rose := int64(100), false
+	prev := int64(100)
+	for range 3000 {
+		c.Tick()
+		v, _ := c.Get(lwm2m.MustPath("/3/0/9"))
+		low = min(low, v.Int())
+		if v.Int() > prev+50 {
+			rose = true
+		}
+		prev = v.Int()
+	}
+	if low > 1 || !rose {
+		t.Fatalf("over 3000 ticks the battery went down to %d%%, replaced: %v", low, rose)
+	}
+}
