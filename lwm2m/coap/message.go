@@ -134,6 +134,10 @@ type Message struct {
 	Token     Token
 	Options   Options
 	Payload   []byte
+
+	// optBuf backs Options of decoded messages with few options, saving
+	// an allocation per datagram.
+	optBuf [6]Option
 }
 
 // NewRequest returns a confirmable request with the given method and
@@ -160,6 +164,7 @@ func ErrorResponse(code lwm2m.Code, format string, args ...any) *Message {
 // Clone returns a deep copy of m that aliases nothing.
 func (m *Message) Clone() *Message {
 	c := *m
+	c.optBuf = [6]Option{}
 	c.Options = m.Options.Clone()
 	if m.Payload != nil {
 		c.Payload = append([]byte(nil), m.Payload...)
@@ -186,6 +191,31 @@ func (m *Message) PathString() string {
 		return "/"
 	}
 	return "/" + strings.Join(segs, "/")
+}
+
+// PathLen returns the number of Uri-Path segments.
+func (m *Message) PathLen() int {
+	n := 0
+	for _, o := range m.Options {
+		if o.ID == OptURIPath {
+			n++
+		}
+	}
+	return n
+}
+
+// PathSegment returns Uri-Path segment i without copying it (valid while
+// the message is).
+func (m *Message) PathSegment(i int) ([]byte, bool) {
+	for _, o := range m.Options {
+		if o.ID == OptURIPath {
+			if i == 0 {
+				return o.Value, true
+			}
+			i--
+		}
+	}
+	return nil, false
 }
 
 // SetPath replaces the Uri-Path with segs.

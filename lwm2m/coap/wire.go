@@ -95,7 +95,11 @@ func decodeInto(m *Message, data []byte) error {
 		return e
 	}
 	m.Type, m.Code, m.MessageID, m.Token = e.Type, e.Code, e.MessageID, tok
-	m.Options = make(Options, len(opts))
+	if len(opts) <= len(m.optBuf) {
+		m.Options = m.optBuf[:len(opts)]
+	} else {
+		m.Options = make(Options, len(opts))
+	}
 	for i, o := range opts {
 		m.Options[i] = Option{ID: OptionID(o.ID), Value: o.Value}
 	}

@@ -13,27 +13,30 @@ import (
 // serveCoAP routes uplink requests: /rd (Register, Update, De-register),
 // /dp (Send) and /bs (bootstrap, when configured).
 func (s *Server) serveCoAP(ctx context.Context, p *coap.Peer, req *coap.Message) *coap.Message {
-	segs := req.Path()
+	// Routed on the option bytes: Updates are the hottest messages.
+	n := req.PathLen()
+	first, _ := req.PathSegment(0)
 	switch {
-	case len(segs) == 1 && segs[0] == "rd":
+	case n == 1 && string(first) == "rd":
 		if req.Code != coap.POST {
 			return methodNotAllowed(req)
 		}
 		return s.register(ctx, p, req)
-	case len(segs) == 2 && segs[0] == "rd":
+	case n == 2 && string(first) == "rd":
+		id, _ := req.PathSegment(1)
 		switch req.Code {
 		case coap.POST:
-			return s.update(ctx, p, req, segs[1])
+			return s.update(ctx, p, req, id)
 		case coap.DELETE:
-			return s.deregister(p, segs[1])
+			return s.deregister(p, id)
 		}
 		return methodNotAllowed(req)
-	case len(segs) == 1 && segs[0] == "dp":
+	case n == 1 && string(first) == "dp":
 		if req.Code != coap.POST {
 			return methodNotAllowed(req)
 		}
 		return s.send(p, req)
-	case len(segs) >= 1 && segs[0] == "bs" && s.cfg.Bootstrap != nil:
+	case n >= 1 && string(first) == "bs" && s.cfg.Bootstrap != nil:
 		return s.cfg.Bootstrap.ServeCoAP(ctx, p, req)
 	}
 	return statusResponse(lwm2m.Errorf(lwm2m.CodeNotFound, "no resource %s", req.PathString()))
@@ -165,10 +168,10 @@ func (s *Server) retire(old *device, newPeer *coap.Peer) Registration {
 	return reg
 }
 
-func (s *Server) deviceByID(id string) *device {
+func (s *Server) deviceByID(id []byte) *device {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.byID[id]
+	return s.byID[string(id)]
 }
 
 // checkSame refuses an uplink for d from another identity with 4.03 and a
@@ -186,7 +189,7 @@ func (s *Server) checkSame(d *device, p *coap.Peer, what string) error {
 	return err
 }
 
-func (s *Server) update(ctx context.Context, p *coap.Peer, req *coap.Message, id string) *coap.Message {
+func (s *Server) update(ctx context.Context, p *coap.Peer, req *coap.Message, id []byte) *coap.Message {
 	d := s.deviceByID(id)
 	if d == nil {
 		return statusResponse(lwm2m.Errorf(lwm2m.CodeNotFound, "no registration %s", id))
@@ -250,7 +253,9 @@ func (s *Server) update(ctx context.Context, p *coap.Peer, req *coap.Message, id
 		s.moveAddr(d, oldAddr, u.Registration)
 	}
 	s.per.saveRegistration(u.Registration.Endpoint, d)
-	s.ev.emit(func(l Listener) { l.Updated(u) })
+	if s.listening {
+		s.ev.emit(func(l Listener) { l.Updated(u) })
+	}
 	s.heard(d)
 	return coap.NewResponse(lwm2m.CodeChanged, nil)
 }
@@ -268,7 +273,7 @@ func (s *Server) moveAddr(d *device, old string, r Registration) {
 	s.mu.Unlock()
 }
 
-func (s *Server) deregister(p *coap.Peer, id string) *coap.Message {
+func (s *Server) deregister(p *coap.Peer, id []byte) *coap.Message {
 	d := s.deviceByID(id)
 	if d == nil {
 		return statusResponse(lwm2m.Errorf(lwm2m.CodeNotFound, "no registration %s", id))

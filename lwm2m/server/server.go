@@ -26,6 +26,9 @@ type Server struct {
 	dtls *coap.Endpoint
 	ev   *dispatcher
 	per  *persister
+	// listening is false when there is no listener: the hottest events
+	// are then not even built.
+	listening bool
 
 	mu     sync.RWMutex
 	byEP   map[string]*device
@@ -53,6 +56,8 @@ func New(cfg Config) (*Server, error) {
 		ctx: context.Background(), started: make(chan struct{}),
 	}
 	s.ev = newDispatcher(cfg.Listener, cfg.EventQueue)
+	_, nop := cfg.Listener.(NopListener)
+	s.listening = !nop
 	s.per = newPersister(cfg.Registrations, cfg.Observations, cfg.Logger)
 	cc := cfg.CoAP
 	cc.Handler = coap.HandlerFunc(s.serveCoAP)
