@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shoal-iot/shoal/lwm2m"
+	"github.com/shoal-iot/shoal/lwm2m/codec"
 	"github.com/shoal-iot/shoal/lwm2m/codec/std"
 	"github.com/shoal-iot/shoal/lwm2m/server"
 	"github.com/shoal-iot/shoal/objects"
@@ -157,3 +158,6 @@ func fleetConfig(ts *testServer, scheme string, n int) Config {
 		Seed:      7,
 	}
 }
+
+func lwm2mModels() lwm2m.ModelProvider { return objects.New() }
+func lwm2mCodecs() *codec.Registry     { return std.New() }
