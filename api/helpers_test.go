@@ -32,7 +32,7 @@ const testToken = "shoal_test_token_for_the_api_tests_0123456789"
 // env is the whole server on 127.0.0.1: a SQLite file, dm, lwm2m/server
 // and the API behind an httptest server.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	svc   *dm.Service
 	srv   *server.Server
 	api   *api.Server
@@ -50,7 +50,7 @@ type envOpts struct {
 	queueDepth int
 }
 
-func newEnv(t *testing.T, o envOpts) *env {
+func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := storage.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "shoal.db"), storage.Options{QueueDepth: o.queueDepth})
@@ -134,7 +134,7 @@ type reply struct {
 }
 
 // json decodes the body into v, failing the test on error.
-func (r reply) json(t *testing.T, v any) {
+func (r reply) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("status %d: body %q: %v", r.status, r.body, err)
@@ -142,7 +142,7 @@ func (r reply) json(t *testing.T, v any) {
 }
 
 // problem decodes a problem document and checks its content type.
-func (r reply) problem(t *testing.T) map[string]any {
+func (r reply) problem(t testing.TB) map[string]any {
 	t.Helper()
 	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
 		t.Fatalf("status %d: Content-Type %q, want application/problem+json (body %s)", r.status, ct, r.body)
@@ -198,7 +198,7 @@ func (e *env) doToken(token, method, path string, body any, hdr ...string) reply
 }
 
 // want fails the test unless r has the status.
-func (r reply) want(t *testing.T, status int) reply {
+func (r reply) want(t testing.TB, status int) reply {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
@@ -292,7 +292,7 @@ func (m muteInbound) Cancelled(tok coap.Token) { m.in.Cancelled(tok) }
 
 // waitFor polls cond until it holds (or 20 s pass: a hang, not a timing
 // assertion).
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
