@@ -1,7 +1,7 @@
 package api
 
 import (
-	"fmt"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -53,8 +53,11 @@ func (s *Server) deviceFilter(r *http.Request, q url.Values) (dm.DeviceFilter, e
 	}
 	if p := q.Get("profile"); p != "" {
 		prof, err := s.svc.GetProfile(r.Context(), p)
+		if errors.Is(err, dm.ErrNotFound) {
+			return f, badField("profile", "no profile %q", p)
+		}
 		if err != nil {
-			return f, fmt.Errorf("profile %q: %w", p, err)
+			return f, err
 		}
 		f.ProfileID = prof.ID
 	}

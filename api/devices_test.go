@@ -127,6 +127,7 @@ func TestDeviceValidation(t *testing.T) {
 		{"limit too large", "GET", "/api/v1/devices?limit=5000", nil, 400, "limit"},
 		{"bad status", "GET", "/api/v1/devices?status=sleepy", nil, 400, "status"},
 		{"bad label", "GET", "/api/v1/devices?label=site", nil, 400, "label"},
+		{"unknown profile filter", "GET", "/api/v1/devices?profile=nope", nil, 400, "profile"},
 		{"unknown device", "GET", "/api/v1/devices/ghost", nil, 404, ""},
 		{"patch unknown device", "PATCH", "/api/v1/devices/ghost", map[string]any{"name": "x"}, 404, ""},
 		{"patch bad profile type", "PATCH", "/api/v1/devices/dup", map[string]any{"profile": true}, 400, "profile"},

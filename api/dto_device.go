@@ -151,9 +151,6 @@ func (d *deviceCreateDTO) input(prefix string) (dm.DeviceInput, error) {
 	if strings.TrimSpace(d.Endpoint) == "" {
 		return in, badField(joinField(prefix, "endpoint"), "is required")
 	}
-	if err := checkEndpoint(joinField(prefix, "endpoint"), d.Endpoint); err != nil {
-		return in, err
-	}
 	if err := checkLabels(joinField(prefix, "labels"), d.Labels); err != nil {
 		return in, err
 	}
@@ -187,20 +184,6 @@ func (d *deviceCreateDTO) input(prefix string) (dm.DeviceInput, error) {
 			PSKKeyHex: c.PSKKey, CertificatePEM: c.Certificate}
 	}
 	return in, nil
-}
-
-// checkEndpoint refuses endpoint names that cannot appear in a URL path
-// segment unescaped or are absurdly long.
-func checkEndpoint(field, ep string) error {
-	if len(ep) > 255 {
-		return badField(field, "longer than 255 bytes")
-	}
-	for i := 0; i < len(ep); i++ {
-		if c := ep[i]; c < 0x21 || c == 0x7f || c == '/' || c == '?' || c == '#' || c == '%' {
-			return badField(field, "byte %d (%q) is not allowed in an endpoint name", i, c)
-		}
-	}
-	return nil
 }
 
 func checkLabels(field string, labels map[string]string) error {

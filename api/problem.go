@@ -222,6 +222,9 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 	if pr.Status >= 500 {
 		ev = s.log.Error()
 	}
+	if who, ok := principal(r); ok {
+		ev = ev.Int64("token_id", who.TokenID)
+	}
 	ev.Err(err).Str("method", r.Method).Str("path", r.URL.Path).Int("status", pr.Status).Msg("api: request failed")
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")
