@@ -143,6 +143,8 @@ func problemFor(err error) problem {
 		errors.Is(err, codec.ErrUnsupportedFormat):
 		pr := p(http.StatusBadRequest, typeInvalid, "Invalid input")
 		pr.Field = guessField(err)
+		// The title says it is invalid; dm's "invalid: " need not repeat it.
+		pr.Detail = strings.Replace(pr.Detail, dm.ErrInvalid.Error()+": ", "", 1)
 		return pr
 	case errors.Is(err, dm.ErrConflict):
 		return p(http.StatusConflict, typeConflict, "Conflict")

@@ -101,6 +101,7 @@ func (a *app) root() *cobra.Command {
 	root.AddCommand(a.devicesCmd(), a.commandsCmd(), a.profilesCmd(), a.telemetryCmd(), a.eventsCmd(),
 		a.versionCmd())
 	root.AddCommand(a.opCmds()...)
+	root.AddCommand(a.serverCmds()...)
 	return root
 }
 

@@ -295,3 +295,22 @@ func TestEventsFollow(t *testing.T) {
 		t.Errorf("type filter ignored:\n%s", out.String())
 	}
 }
+
+func TestServerCommands(t *testing.T) {
+	e := newEnv(t)
+	r := e.ctlEnv(map[string]string{"SHOAL_SERVER": e.url}, "", "health").ok(t)
+	if !row(r.out, "STATUS:", "ok") {
+		t.Fatalf("health:\n%s", r.out)
+	}
+	var doc struct {
+		OpenAPI string `json:"openapi"`
+	}
+	mustUnmarshal(t, e.ctl("openapi").ok(t).out, &doc)
+	if doc.OpenAPI == "" {
+		t.Fatal("openapi: no version")
+	}
+	e.ctl("devices", "list").ok(t)
+	if r := e.ctl("metrics").ok(t); !strings.Contains(r.out, "shoal_http_request_duration_seconds") {
+		t.Fatalf("metrics:\n%.400s", r.out)
+	}
+}
