@@ -122,8 +122,8 @@ func problemFor(err error) problem {
 		pr.Detail = "the request body exceeds " + strconv.FormatInt(mbe.Limit, 10) + " bytes"
 		return pr
 	case errors.As(err, &de):
-		pr := p(deviceStatus(de.Code), typeDeviceError, "Device answered "+de.Code.String()+" "+de.Code.Text())
-		pr.LwM2MCode, pr.CommandID = de.Code.String(), de.CommandID
+		pr := p(deviceStatus(de.Code), typeDeviceError, deviceTitle(de.Code))
+		pr.LwM2MCode, pr.CommandID, pr.Detail = de.Code.String(), de.CommandID, reasonOrNone(de.Reason)
 		return pr
 	case errors.As(err, &ce):
 		status, typ, title := http.StatusGatewayTimeout, typeDeviceTimeout, "Device did not answer in time"
@@ -162,13 +162,27 @@ func problemFor(err error) problem {
 	case errors.Is(err, dm.ErrNotImplemented):
 		return p(http.StatusNotImplemented, typeNotImplemented, "Not implemented")
 	case errors.As(err, &st):
-		pr := p(deviceStatus(st.Code), typeDeviceError, "Device answered "+st.Code.String()+" "+st.Code.Text())
-		pr.LwM2MCode = st.Code.String()
+		pr := p(deviceStatus(st.Code), typeDeviceError, deviceTitle(st.Code))
+		pr.LwM2MCode, pr.Detail = st.Code.String(), reasonOrNone(st.Reason)
 		return pr
 	}
 	pr := p(http.StatusInternalServerError, typeInternal, "Internal server error")
 	pr.Detail = "the server failed; the error is logged"
 	return pr
+}
+
+// deviceTitle is the title of a device-error problem: "Device answered
+// 4.04 Not Found".
+func deviceTitle(c lwm2m.Code) string {
+	return strings.TrimSpace("Device answered " + c.String() + " " + c.Text())
+}
+
+// reasonOrNone is the device's diagnostic payload, or says there was none.
+func reasonOrNone(r string) string {
+	if r = strings.TrimSpace(r); r != "" {
+		return r
+	}
+	return "the device gave no reason"
 }
 
 // deviceStatus maps a device's LwM2M error code to an HTTP status.

@@ -71,7 +71,7 @@ func deviceFields(d deviceView) *table {
 	}
 	if r := d.Registration; r != nil {
 		t.rows = append(t.rows, fields("lwm2m", r.Version, "binding", r.Binding, "lifetime", fmt.Sprintf("%ds", r.Lifetime),
-			"address", r.Address, "transport", r.Transport+"/"+r.Security, "expires", ts(r.ExpiresAt)).rows...)
+			"address", r.Address, "transport", strings.Trim(r.Transport+"/"+r.Security, "/"), "expires", ts(r.ExpiresAt)).rows...)
 	}
 	return t
 }
