@@ -90,7 +90,7 @@ func toRegistrationDTO(r *server.Registration) *registrationDTO {
 	out := &registrationDTO{
 		ID: r.ID, Version: r.Version, Lifetime: int64(r.Lifetime / time.Second), Binding: r.Binding,
 		QueueMode: r.QueueMode, SMS: r.SMS, RootPath: r.RootPath, Objects: r.Objects, Address: r.Address,
-		Transport: r.Transport, Security: string(r.Security), Identity: r.Identity,
+		Transport: r.Transport, Security: r.Security.String(), Identity: r.Identity,
 		RegisteredAt: r.RegisteredAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), LastSeen: r.LastSeen.UTC(),
 		ExpiresAt: r.ExpiresAt.UTC(),
 	}

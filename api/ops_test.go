@@ -50,6 +50,17 @@ func TestOperationsOnAwakeDevice(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := "/api/v1/devices/meter-1"
+	var dev struct {
+		Registration struct {
+			Transport string `json:"transport"`
+			Security  string `json:"security"`
+			Identity  string `json:"identity"`
+		} `json:"registration"`
+	}
+	e.do("GET", base, nil).want(t, 200).json(t, &dev)
+	if r := dev.Registration; r.Transport != "dtls" || r.Security != "psk" || r.Identity == "" {
+		t.Fatalf("registration: %+v", r)
+	}
 
 	var rd resultJSON
 	e.do("GET", base+"/lwm2m/3/0/9", nil).want(t, 200).json(t, &rd)
