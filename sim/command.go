@@ -46,6 +46,18 @@ var firmwareFailures = map[string]client.FirmwareFailure{
 	"update-failed":   client.FailUpdate,
 }
 
+const failureNames = "none, integrity, out-of-memory, connection-lost or update-failed"
+
+// ParseFirmwareFailure parses a failure name: none, integrity,
+// out-of-memory, connection-lost or update-failed.
+func ParseFirmwareFailure(s string) (client.FirmwareFailure, error) {
+	f, ok := firmwareFailures[strings.ToLower(s)]
+	if !ok {
+		return 0, fmt.Errorf("%w: unknown firmware failure %q: %s", ErrConfig, s, failureNames)
+	}
+	return f, nil
+}
+
 // waitStates and waitCounters are what wait understands.
 var (
 	waitStates   = []string{"registered", "unregistered", "asleep", "awake"}
@@ -114,7 +126,7 @@ func parseCommand(line string) (command, error) {
 		}
 		f, ok := firmwareFailures[strings.ToLower(args[0])]
 		if !ok {
-			return bad("unknown failure %q: none, integrity, out-of-memory, connection-lost or update-failed", args[0])
+			return bad("unknown failure %q: %s", args[0], failureNames)
 		}
 		cmd.fail = f
 	case "wait":

@@ -52,8 +52,9 @@ func (tr *transcript) expect(t *testing.T, want string) string {
 		for i := tr.cursor; i < len(tr.lines); i++ {
 			if strings.Contains(tr.lines[i], want) {
 				tr.cursor = i + 1
+				line := tr.lines[i]
 				tr.mu.Unlock()
-				return tr.lines[i]
+				return line
 			}
 		}
 		grew := tr.grew

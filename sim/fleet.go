@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
@@ -132,7 +133,10 @@ func (f *Fleet) Run(ctx context.Context) error {
 	if f.cfg.Provision != nil {
 		f.log.Info().Int("devices", len(f.devs)).Msg("provisioning")
 		if err := f.cfg.Provision(ctx, f.devs); err != nil {
-			return fmt.Errorf("%w: %v", ErrProvision, err)
+			if errors.Is(err, ErrProvision) {
+				return err
+			}
+			return fmt.Errorf("%w: %w", ErrProvision, err)
 		}
 	}
 	socks, err := client.NewSharedSockets(f.cfg.Sockets)

@@ -5,8 +5,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
-	"time"
 )
 
 // ProcessStats describe the whole process (a demo server included).
@@ -26,13 +24,8 @@ type ProcessStats struct {
 // ReadProcessStats measures the current process.
 func ReadProcessStats() ProcessStats {
 	var ps ProcessStats
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		ps.CPUUser = tvSeconds(ru.Utime)
-		ps.CPUSystem = tvSeconds(ru.Stime)
-		ps.MaxRSS = int64(ru.Maxrss) * 1024 // kilobytes on Linux
-	}
-	ps.RSS = currentRSS()
+	ps.CPUUser, ps.CPUSystem = cpuTimes()
+	ps.RSS, ps.MaxRSS = memory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	ps.HeapInUse = ms.HeapInuse
@@ -40,24 +33,31 @@ func ReadProcessStats() ProcessStats {
 	return ps
 }
 
-func tvSeconds(tv syscall.Timeval) float64 {
-	return (time.Duration(tv.Sec)*time.Second + time.Duration(tv.Usec)*time.Microsecond).Seconds()
-}
-
-// currentRSS reads the resident set from /proc/self/statm (Linux); 0
-// elsewhere.
-func currentRSS() int64 {
-	b, err := os.ReadFile("/proc/self/statm")
+// memory reads the resident set and its peak (VmRSS, VmHWM) from
+// /proc/self/status (Linux); zeros elsewhere.
+func memory() (rss, peak int64) {
+	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return 0
+		return 0, 0
 	}
-	f := strings.Fields(string(b))
-	if len(f) < 2 {
-		return 0
+	for _, line := range strings.Split(string(b), "\n") {
+		name, val, ok := strings.Cut(line, ":")
+		if !ok || (name != "VmRSS" && name != "VmHWM") {
+			continue
+		}
+		f := strings.Fields(val) // "123456 kB"
+		if len(f) != 2 || f[1] != "kB" {
+			continue
+		}
+		kb, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			continue
+		}
+		if name == "VmRSS" {
+			rss = kb * 1024
+		} else {
+			peak = kb * 1024
+		}
 	}
-	pages, err := strconv.ParseInt(f[1], 10, 64)
-	if err != nil {
-		return 0
-	}
-	return pages * int64(os.Getpagesize())
+	return rss, peak
 }
