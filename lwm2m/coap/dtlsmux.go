@@ -69,6 +69,11 @@ type muxConn struct {
 	// lastAP and lastUA cache the net.Addr handed to pion (read side only).
 	lastAP netip.AddrPort
 	lastUA *net.UDPAddr
+	// fast runs application data once the handshake is done; pionGone is
+	// closed when pion's transport is detached from the session.
+	fast       atomic.Pointer[fastSession]
+	pionGone   chan struct{}
+	detachOnce sync.Once
 }
 
 const (
@@ -175,7 +180,7 @@ func (m *dtlsMux) route(d []byte, addr netip.AddrPort) {
 			}
 			return
 		}
-		c = &muxConn{mux: m, in: make(chan muxDatagram, 8), closed: make(chan struct{}), readDL: deadline.New(), first: addr, replaced: replaced}
+		c = &muxConn{mux: m, in: make(chan muxDatagram, 8), pionGone: make(chan struct{}), closed: make(chan struct{}), readDL: deadline.New(), first: addr, replaced: replaced}
 		c.addr.Store(&addr)
 		c.inHS.Store(true)
 		select {
@@ -195,6 +200,9 @@ func (m *dtlsMux) route(d []byte, addr netip.AddrPort) {
 		}
 	}
 	m.mu.Unlock()
+	if fs := c.fast.Load(); fs != nil && fs.handle(d, addr) {
+		return
+	}
 	dg := muxDatagram{addr: addr}
 	if len(d) <= muxBufSize {
 		dg.buf = m.bufs.Get().(*[]byte)
@@ -308,7 +316,27 @@ func (c *muxConn) ReadFrom(b []byte) (int, net.Addr, error) {
 		return 0, nil, os.ErrDeadlineExceeded
 	case <-c.closed:
 		return 0, nil, net.ErrClosed
+	case <-c.pionGone:
+		return 0, nil, net.ErrClosed
 	}
+}
+
+// detachPion ends pion's use of this conn: its reads and writes fail, so
+// its goroutines end; routing stays for the lean record layer.
+func (c *muxConn) detachPion() {
+	c.detachOnce.Do(func() { close(c.pionGone) })
+}
+
+// moved drops the old address route of a session whose records now come
+// from elsewhere (connection ID); a new handshake from the old address
+// then starts a new session.
+func (m *dtlsMux) moved(c *muxConn, to netip.AddrPort) {
+	m.mu.Lock()
+	if old := *c.addr.Load(); old != to && m.byAddr[old] == c {
+		delete(m.byAddr, old)
+	}
+	c.addr.Store(&to)
+	m.mu.Unlock()
 }
 
 // WriteTo implements net.PacketConn: pion writes to the address it last
@@ -317,6 +345,8 @@ func (c *muxConn) ReadFrom(b []byte) (int, net.Addr, error) {
 func (c *muxConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	select {
 	case <-c.closed:
+		return 0, net.ErrClosed
+	case <-c.pionGone:
 		return 0, net.ErrClosed
 	default:
 	}

@@ -105,7 +105,11 @@ func (e *Endpoint) Serve(ctx context.Context) error {
 			wg.Go(e.udp.read)
 		}
 	} else {
-		wg.Go(e.mux.run)
+		// Application data is handled on the reading goroutine (the lean
+		// record layer), so several read the socket.
+		for range e.eng.cfg.Readers {
+			wg.Go(e.mux.run)
+		}
 		wg.Go(func() { e.acceptLoop(ctx, &wg) })
 	}
 	wg.Go(func() { e.janitor(ctx) })
@@ -190,17 +194,44 @@ func (e *Endpoint) session(ctx context.Context, mc *muxConn) {
 		fail(err)
 		return
 	}
-	p := newPeer(e.eng, &dtlsLink{conn: conn}, id)
-	e.mu.Lock()
-	e.sessions[p] = struct{}{}
-	e.mu.Unlock()
+	fs, err := newFastSession(conn, e.mux, mc)
+	if err != nil {
+		// A suite without a lean record layer (CBC): pion keeps the
+		// session and this goroutine reads it.
+		p := newPeer(e.eng, &dtlsLink{conn: conn}, id)
+		e.track(p, true)
+		serveSession(ctx, e.eng, p, conn)
+		e.track(p, false)
+		return
+	}
+	p := newPeer(e.eng, fs, id)
+	fs.peer = p
+	fs.onClose = func() { e.track(p, false) }
+	e.track(p, true)
+	mc.fast.Store(fs)
+	fs.detachAfter(time.Minute)
 	e.eng.log.Debug().Str("peer", p.String()).Msg("coap: dtls session established")
-	serveSession(ctx, e.eng, p, conn)
+	// Application data pion decrypted before the switch is still served;
+	// this ends when pion is detached, and with it pion's goroutines.
+	buf := make([]byte, 2048)
+	for {
+		n, err := conn.Read(buf)
+		if err != nil {
+			return
+		}
+		e.eng.receive(p, append([]byte(nil), buf[:n]...))
+	}
+}
+
+// track adds or removes a live session.
+func (e *Endpoint) track(p *Peer, live bool) {
 	e.mu.Lock()
-	delete(e.sessions, p)
+	if live {
+		e.sessions[p] = struct{}{}
+	} else {
+		delete(e.sessions, p)
+	}
 	e.mu.Unlock()
-	// pion closes mc itself once its close_notify is out; closing it here
-	// could race the alert away.
 }
 
 // PeerByAddr returns the peer at a "host:port" address: for UDP the peer
