@@ -60,14 +60,14 @@ type fastSession struct {
 // exportedState mirrors the fields of pion's serialized session state
 // that are needed here (gob matches fields by name).
 type exportedState struct {
-	LocalEpoch           uint16
-	LocalRandom          [32]byte
-	RemoteRandom         [32]byte
-	CipherSuiteID        uint16
-	MasterSecret         []byte
-	SequenceNumber       uint64
-	RemoteConnectionID   []byte
-	IsClient             bool
+	LocalEpoch         uint16
+	LocalRandom        [32]byte
+	RemoteRandom       [32]byte
+	CipherSuiteID      uint16
+	MasterSecret       []byte
+	SequenceNumber     uint64
+	RemoteConnectionID []byte
+	IsClient           bool
 }
 
 // seqOffset separates our record sequence numbers from any record pion
