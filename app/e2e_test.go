@@ -37,21 +37,21 @@ type resultJSON struct {
 	Content lwm2m.Node `json:"content"`
 }
 
-func (r *running) status(t *testing.T, ep string) deviceJSON {
+func (r *running) status(t testing.TB, ep string) deviceJSON {
 	t.Helper()
 	var d deviceJSON
 	r.must(t, http.StatusOK, http.MethodGet, "/devices/"+ep, nil, &d)
 	return d
 }
 
-func (r *running) waitStatus(t *testing.T, ep, want string) deviceJSON {
+func (r *running) waitStatus(t testing.TB, ep, want string) deviceJSON {
 	t.Helper()
 	var d deviceJSON
 	waitFor(t, ep+" "+want, func() bool { d = r.status(t, ep); return d.Status == want })
 	return d
 }
 
-func (r *running) command(t *testing.T, id int64) commandJSON {
+func (r *running) command(t testing.TB, id int64) commandJSON {
 	t.Helper()
 	var c commandJSON
 	r.must(t, http.StatusOK, http.MethodGet, fmt.Sprintf("/commands/%d", id), nil, &c)
@@ -59,7 +59,7 @@ func (r *running) command(t *testing.T, id int64) commandJSON {
 }
 
 // createPSK creates a device over REST and returns the generated key.
-func (r *running) createPSK(t *testing.T, ep string, extra map[string]any) []byte {
+func (r *running) createPSK(t testing.TB, ep string, extra map[string]any) []byte {
 	t.Helper()
 	body := map[string]any{"endpoint": ep, "credentials": map[string]any{"mode": "psk"}}
 	for k, v := range extra {

@@ -29,7 +29,7 @@ type running struct {
 }
 
 // testConfig is a config for an App on loopback ports chosen by the OS.
-func testConfig(t *testing.T, dsn string) app.Config {
+func testConfig(t testing.TB, dsn string) app.Config {
 	cfg := app.Defaults()
 	cfg.DataDir = t.TempDir()
 	cfg.DB = dsn
@@ -43,7 +43,7 @@ func testConfig(t *testing.T, dsn string) app.Config {
 }
 
 // start runs an App and stops it at cleanup.
-func start(t *testing.T, cfg app.Config) *running {
+func start(t testing.TB, cfg app.Config) *running {
 	t.Helper()
 	a, err := app.New(cfg)
 	if err != nil {
@@ -72,7 +72,7 @@ func start(t *testing.T, cfg app.Config) *running {
 
 // call does one REST request and decodes a JSON answer into out (when
 // non-nil); it returns the status.
-func (r *running) call(t *testing.T, method, path string, body any, out any) int {
+func (r *running) call(t testing.TB, method, path string, body any, out any) int {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -105,7 +105,7 @@ func (r *running) call(t *testing.T, method, path string, body any, out any) int
 }
 
 // must is call expecting status want.
-func (r *running) must(t *testing.T, want int, method, path string, body any, out any) {
+func (r *running) must(t testing.TB, want int, method, path string, body any, out any) {
 	t.Helper()
 	var raw json.RawMessage
 	got := r.call(t, method, path, body, &raw)
@@ -130,7 +130,7 @@ type sseEvent struct {
 	Data json.RawMessage
 }
 
-func (r *running) stream(t *testing.T, query string) *sse {
+func (r *running) stream(t testing.TB, query string) *sse {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, r.base+"/events?"+query, nil)
@@ -173,7 +173,7 @@ func (r *running) stream(t *testing.T, query string) *sse {
 }
 
 // next returns the first event whose data satisfies match.
-func (s *sse) next(t *testing.T, what string, match func(map[string]any) bool) map[string]any {
+func (s *sse) next(t testing.TB, what string, match func(map[string]any) bool) map[string]any {
 	t.Helper()
 	deadline := time.After(20 * time.Second)
 	for {
@@ -193,7 +193,7 @@ func (s *sse) next(t *testing.T, what string, match func(map[string]any) bool) m
 }
 
 // device runs an lwm2m/client until cleanup.
-func device(t *testing.T, cfg client.Config) *client.Client {
+func device(t testing.TB, cfg client.Config) *client.Client {
 	t.Helper()
 	cfg.Models, cfg.Codecs, cfg.Dialer = objects.New(), std.New(), &client.CoAPDialer{}
 	cfg.SimInterval, cfg.RetryDelay = -1, 100*time.Millisecond
@@ -211,7 +211,7 @@ func device(t *testing.T, cfg client.Config) *client.Client {
 	return c
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
