@@ -307,19 +307,22 @@ func (fs *fastSession) closeWith(notify bool) {
 	}
 }
 
-// detachAfter closes pion's transport after d even if the peer never sent
+// detach closes pion's transport: its goroutines end.
+func (fs *fastSession) detach() {
+	fs.mu.Lock()
+	already := fs.detached
+	fs.detached = true
+	fs.mu.Unlock()
+	if !already {
+		fs.mc.detachPion()
+	}
+}
+
+// detachAfter detaches pion after d even if the peer never sent
 // application data (which normally triggers it), so an idle session holds
 // no pion goroutines.
 func (fs *fastSession) detachAfter(d time.Duration) {
-	time.AfterFunc(d, func() {
-		fs.mu.Lock()
-		already := fs.detached
-		fs.detached = true
-		fs.mu.Unlock()
-		if !already {
-			fs.mc.detachPion()
-		}
-	})
+	time.AfterFunc(d, fs.detach)
 }
 
 var _ link = (*fastSession)(nil)

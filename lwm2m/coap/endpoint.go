@@ -220,6 +220,7 @@ func (e *Endpoint) session(ctx context.Context, mc *muxConn) {
 			return
 		}
 		e.eng.receive(p, append([]byte(nil), buf[:n]...))
+		fs.detach() // application data: both sides are done with the handshake
 	}
 }
 

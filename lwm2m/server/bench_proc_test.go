@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -195,6 +196,12 @@ func (p *loadgenProc) run(tb testing.TB) (wall, cpu time.Duration) {
 	return time.Duration(secs * float64(time.Second)), cpu
 }
 
+func stack() int64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.StackInuse)
+}
+
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -242,13 +249,15 @@ func BenchmarkHeapPerDTLSDevice(b *testing.B) {
 	}
 	for range b.N {
 		s := dtlsBenchServer(b, true)
-		before := heap()
-		p := startLoadgen(b, "hold", s.DTLSAddr().String(), devices, 0, coap.PSKWithAES128CCM8)
+		before, g0, st0 := heap(), runtime.NumGoroutine(), stack()
+		startLoadgen(b, "hold", s.DTLSAddr().String(), devices, 0, coap.PSKWithAES128CCM8)
+		time.Sleep(time.Second) // let the last sessions' pion goroutines wind down
 		after := heap()
 		if got := len(s.Registrations()); got != devices {
 			b.Fatalf("%d registered", got)
 		}
 		b.ReportMetric(float64(after-before)/float64(devices), "B/device")
-		_ = p
+		b.ReportMetric(float64(stack()-st0)/float64(devices), "stack-B/device")
+		b.ReportMetric(float64(runtime.NumGoroutine()-g0), "goroutines")
 	}
 }
