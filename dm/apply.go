@@ -87,7 +87,7 @@ func (s *Service) applyProfile(ctx context.Context, d models.Device, regID strin
 	if ctx.Err() != nil {
 		return
 	}
-	req := lwm2m.NewRequest(lwm2m.OpRead, deviceObject)
+	req := lwm2m.NewRequest(lwm2m.OpRead, deviceObject) // the device info
 	req.Format = format
 	if resp, ok := do(req); ok {
 		s.storeRead(ctx, d, deviceObject, resp)
@@ -172,6 +172,8 @@ func (s *Service) storeRead(ctx context.Context, d models.Device, p lwm2m.Path, 
 	if len(attrs) == 0 {
 		return
 	}
+	ctx, cancel := detached(ctx)
+	defer cancel()
 	if err := s.st.Attributes.Upsert(ctx, attrs); err != nil {
 		s.log.Error().Err(err).Str("endpoint", d.Endpoint).Msg("dm: storing the device info")
 		return

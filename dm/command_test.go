@@ -17,7 +17,7 @@ import (
 // queueEnv shortens the server's awake window so queue-mode devices fall
 // asleep quickly.
 func queueEnv(t *testing.T, b storetest.Backend) *env {
-	return newEnv(t, b, envOpts{server: func(c *server.Config) { c.AwakeWindow = 300 * time.Millisecond }})
+	return newEnv(t, b, envOpts{server: func(c *server.Config) { c.AwakeWindow = time.Second }})
 }
 
 // TestQueuedCommandDeliveredOnWake: a command for a sleeping queue-mode
@@ -28,7 +28,7 @@ func TestQueuedCommandDeliveredOnWake(t *testing.T) {
 		e := queueEnv(t, b)
 		ctx := context.Background()
 		dev, _ := e.pskDevice(t, "sleepy", dm.DeviceInput{}, func(c *client.Config) {
-			c.QueueMode, c.AwakeTime = true, 300*time.Millisecond
+			c.QueueMode, c.AwakeTime = true, time.Second
 		})
 		e.waitStatus(t, "sleepy", models.StatusOnline)
 		waitFor(t, "device info read", func() bool {

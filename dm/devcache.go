@@ -53,6 +53,13 @@ func (c *deviceCache) put(d models.Device, now time.Time) *devEntry {
 	return e
 }
 
+// snapshot copies an entry's device under the lock.
+func (c *deviceCache) snapshot(e *devEntry) models.Device {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return e.dev
+}
+
 func (c *deviceCache) drop(ep string) {
 	c.mu.Lock()
 	if e := c.byEP[ep]; e != nil {
@@ -74,10 +81,7 @@ func (s *Service) device(ctx context.Context, ep string) (models.Device, error) 
 	if err != nil {
 		return models.Device{}, err
 	}
-	c := s.rt.devices
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return e.dev, nil
+	return s.rt.devices.snapshot(e), nil
 }
 
 func (s *Service) deviceEntry(ctx context.Context, ep string) (*devEntry, error) {

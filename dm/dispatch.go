@@ -198,10 +198,12 @@ func (s *Service) deliverOne(ctx context.Context, d models.Device, c models.Comm
 		}
 	case errors.Is(err, server.ErrInvalidRequest) || errors.Is(err, server.ErrBadResponse):
 		done, err = s.st.Commands.Fail(ctx, c.ID, err.Error(), time.Time{}, now)
+	case unreachable(err):
+		// The device went away (asleep, session gone): retry as soon as it
+		// is back — delivery waits for that anyway, so no backoff is needed.
+		s.rt.presence.unreachable(d.Endpoint, !errors.Is(err, server.ErrNotRegistered))
+		done, err = s.st.Commands.Fail(ctx, c.ID, err.Error(), now, now)
 	default:
-		if unreachable(err) {
-			s.rt.presence.unreachable(d.Endpoint, !errors.Is(err, server.ErrNotRegistered))
-		}
 		prof, _ := s.profileOf(ctx, d)
 		retryAt := now.Add(backoff(s.retryPolicy(prof), c.Attempts))
 		done, err = s.st.Commands.Fail(ctx, c.ID, err.Error(), retryAt, now)

@@ -125,6 +125,8 @@ func (s *Service) record(ctx context.Context, e models.Event) {
 	if e.Time.IsZero() {
 		e.Time = s.now()
 	}
+	ctx, cancel := detached(ctx)
+	defer cancel()
 	if err := s.st.Events.Append(ctx, &e); err != nil {
 		s.log.Error().Err(err).Str("type", e.Type).Str("endpoint", e.Endpoint).Msg("dm: storing an event failed")
 	}

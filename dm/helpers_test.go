@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -93,7 +94,7 @@ func startEnv(t *testing.T, b storetest.Backend, dsn string, o envOpts) *env {
 	if o.dm != nil {
 		o.dm(&cfg)
 	}
-	svc, err := dm.New(cfg, stores(st, w), reg, zerolog.Nop())
+	svc, err := dm.New(cfg, stores(st, w), reg, testLog(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func startEnv(t *testing.T, b storetest.Backend, dsn string, o envOpts) *env {
 		CoAPAddr: "127.0.0.1:0", CoAPSAddr: "127.0.0.1:0",
 		Credentials: svc.ServerCredentials(), Registrations: svc.ServerRegistrations(), Observations: svc.ServerObservations(),
 		Listener: svc.Listener(), Models: reg, ExpiryInterval: 20 * time.Millisecond, PersistInterval: 20 * time.Millisecond,
-		RequestTimeout: 5 * time.Second, Logger: zerolog.Nop(),
+		RequestTimeout: 5 * time.Second, Logger: testLog(t),
 	}
 	if o.server != nil {
 		o.server(&scfg)
@@ -260,3 +261,11 @@ func waitEvent(t *testing.T, sub *dm.Subscription, typ string) models.Event {
 }
 
 func isErr(err, target error) bool { return errors.Is(err, target) }
+
+// testLog logs warnings and errors to the test's log when SHOAL_TEST_LOG is set.
+func testLog(t *testing.T) zerolog.Logger {
+	if os.Getenv("SHOAL_TEST_LOG") == "" {
+		return zerolog.Nop()
+	}
+	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+}

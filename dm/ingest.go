@@ -101,6 +101,8 @@ func (s *Service) ingestRecords(ctx context.Context, d models.Device, recs []lwm
 		key, _ := mapName(m.attributes, r.Path)
 		attrs = append(attrs, models.AttributeValue{DeviceID: d.ID, Path: r.Path, Key: key, Value: r.Value, UpdatedAt: t})
 	}
+	ctx, cancel := detached(ctx)
+	defer cancel()
 	if len(pts) > 0 {
 		var err error
 		if s.st.Writer != nil {

@@ -29,16 +29,16 @@ func (l listener) Updated(u server.Update) {
 	r := u.Registration
 	l.s.rt.presence.heard(r.Endpoint, &r.QueueMode, r.LastSeen)
 	l.s.rt.enqueue(func(ctx context.Context) {
-		e, ok := l.s.known(ctx, r.Endpoint)
+		e, d, ok := l.s.known(ctx, r.Endpoint)
 		if !ok {
 			return
 		}
 		if len(u.Changed) > 0 || u.AddressChanged {
-			l.s.record(ctx, deviceEvent(e.dev, models.CategoryRegistration, "updated",
+			l.s.record(ctx, deviceEvent(d, models.CategoryRegistration, "updated",
 				map[string]any{"changed": u.Changed, "address_changed": u.AddressChanged, "address": r.Address}))
 		}
 		l.s.setStatus(ctx, e, models.StatusOnline, r.LastSeen, "update")
-		l.s.rt.disp.kick(e.dev.ID)
+		l.s.rt.disp.kick(d.ID)
 	})
 }
 
@@ -48,11 +48,11 @@ func (l listener) Expired(r server.Registration)      { l.ended(r, "expired") }
 func (l listener) ended(r server.Registration, why string) {
 	l.s.rt.presence.gone(r.Endpoint)
 	l.s.rt.enqueue(func(ctx context.Context) {
-		e, ok := l.s.known(ctx, r.Endpoint)
+		e, d, ok := l.s.known(ctx, r.Endpoint)
 		if !ok {
 			return
 		}
-		l.s.record(ctx, deviceEvent(e.dev, models.CategoryRegistration, why, map[string]any{"registration_id": r.ID}))
+		l.s.record(ctx, deviceEvent(d, models.CategoryRegistration, why, map[string]any{"registration_id": r.ID}))
 		l.s.setStatus(ctx, e, models.StatusOffline, time.Time{}, why)
 	})
 }
@@ -61,9 +61,9 @@ func (l listener) Awake(ep string) {
 	now := l.s.now()
 	l.s.rt.presence.setAwake(ep, true, now)
 	l.s.rt.enqueue(func(ctx context.Context) {
-		if e, ok := l.s.known(ctx, ep); ok {
+		if e, d, ok := l.s.known(ctx, ep); ok {
 			l.s.setStatus(ctx, e, models.StatusOnline, now, "awake")
-			l.s.rt.disp.kick(e.dev.ID)
+			l.s.rt.disp.kick(d.ID)
 		}
 	})
 }
@@ -71,7 +71,7 @@ func (l listener) Awake(ep string) {
 func (l listener) Asleep(ep string) {
 	l.s.rt.presence.setAwake(ep, false, time.Time{})
 	l.s.rt.enqueue(func(ctx context.Context) {
-		if e, ok := l.s.known(ctx, ep); ok {
+		if e, _, ok := l.s.known(ctx, ep); ok {
 			l.s.setStatus(ctx, e, models.StatusAsleep, time.Time{}, "asleep")
 		}
 	})
@@ -80,10 +80,10 @@ func (l listener) Asleep(ep string) {
 func (l listener) Notification(n server.Notification) {
 	l.s.rt.presence.heard(n.Endpoint, nil, n.ReceivedAt)
 	l.s.rt.enqueue(func(ctx context.Context) {
-		if e, ok := l.s.known(ctx, n.Endpoint); ok {
-			l.s.ingestRecords(ctx, e.dev, n.Records, n.ReceivedAt, "notify")
+		if e, d, ok := l.s.known(ctx, n.Endpoint); ok {
+			l.s.ingestRecords(ctx, d, n.Records, n.ReceivedAt, "notify")
 			l.s.touch(ctx, e, n.ReceivedAt)
-			l.s.rt.disp.kick(e.dev.ID)
+			l.s.rt.disp.kick(d.ID)
 		}
 	})
 }
@@ -91,10 +91,10 @@ func (l listener) Notification(n server.Notification) {
 func (l listener) Sent(se server.SendEvent) {
 	l.s.rt.presence.heard(se.Endpoint, nil, se.ReceivedAt)
 	l.s.rt.enqueue(func(ctx context.Context) {
-		if e, ok := l.s.known(ctx, se.Endpoint); ok {
-			l.s.ingestRecords(ctx, e.dev, se.Records, se.ReceivedAt, "send")
+		if e, d, ok := l.s.known(ctx, se.Endpoint); ok {
+			l.s.ingestRecords(ctx, d, se.Records, se.ReceivedAt, "send")
 			l.s.touch(ctx, e, se.ReceivedAt)
-			l.s.rt.disp.kick(e.dev.ID)
+			l.s.rt.disp.kick(d.ID)
 		}
 	})
 }
@@ -118,15 +118,15 @@ func (l listener) Security(se server.SecurityEvent) {
 
 // known returns the cached entry of a device the event is about; events
 // of endpoints not in the inventory are logged and skipped.
-func (s *Service) known(ctx context.Context, ep string) (*devEntry, bool) {
+func (s *Service) known(ctx context.Context, ep string) (*devEntry, models.Device, bool) {
 	e, err := s.deviceEntry(ctx, ep)
 	if err != nil {
 		if !errors.Is(err, ErrNotFound) {
 			s.log.Error().Err(err).Str("endpoint", ep).Msg("dm: looking up a device")
 		}
-		return nil, false
+		return nil, models.Device{}, false
 	}
-	return e, true
+	return e, s.rt.devices.snapshot(e), true
 }
 
 // onRegistered handles a new registration: status, event, profile.
@@ -152,9 +152,9 @@ func (s *Service) onRegistered(ctx context.Context, r server.Registration, repla
 	if replaced != nil {
 		data["replaced"] = replaced.ID
 	}
-	s.record(ctx, deviceEvent(e.dev, models.CategoryRegistration, "registered", data))
+	dev := s.rt.devices.snapshot(e)
+	s.record(ctx, deviceEvent(dev, models.CategoryRegistration, "registered", data))
 	s.setStatus(ctx, e, models.StatusOnline, r.RegisteredAt, "registered")
-	dev := e.dev
 	s.rt.goBackground(func() { s.applyProfile(s.rt.ctx(), dev, r.ID) })
 	s.rt.disp.kick(dev.ID)
 }

@@ -65,13 +65,19 @@ func (r *serverRegistrations) LoadRegistrations(ctx context.Context) ([]server.R
 	return out, nil
 }
 
-// SaveRegistration implements server.RegistrationStore.
+// SaveRegistration implements server.RegistrationStore. Writes here and
+// below run to completion even when the server's context ends mid-flush
+// (the server drops a batch whose write failed).
 func (r *serverRegistrations) SaveRegistration(ctx context.Context, reg server.Registration) error {
+	ctx, cancel := detached(ctx)
+	defer cancel()
 	return r.s.st.Registrations.Upsert(ctx, toModelRegistration(reg))
 }
 
 // DeleteRegistration implements server.RegistrationStore.
 func (r *serverRegistrations) DeleteRegistration(ctx context.Context, endpoint string) error {
+	ctx, cancel := detached(ctx)
+	defer cancel()
 	err := r.s.st.Registrations.Delete(ctx, endpoint, "")
 	if errors.Is(err, ErrNotFound) {
 		return nil
@@ -108,12 +114,16 @@ func (o serverObservations) LoadObservations(ctx context.Context) ([]server.Obse
 
 // SaveObservation implements server.ObservationStore.
 func (o serverObservations) SaveObservation(ctx context.Context, ob server.Observation) error {
+	ctx, cancel := detached(ctx)
+	defer cancel()
 	return o.s.st.Observations.Put(ctx, models.Observation{Endpoint: ob.Endpoint, Token: ob.Token, Paths: ob.Paths,
 		Composite: ob.Composite, Format: ob.Format, Attributes: ob.Attributes, CreatedAt: ob.CreatedAt})
 }
 
 // DeleteObservation implements server.ObservationStore.
 func (o serverObservations) DeleteObservation(ctx context.Context, endpoint string, token []byte) error {
+	ctx, cancel := detached(ctx)
+	defer cancel()
 	err := o.s.st.Observations.Delete(ctx, endpoint, token)
 	if errors.Is(err, ErrNotFound) {
 		return nil
@@ -123,6 +133,8 @@ func (o serverObservations) DeleteObservation(ctx context.Context, endpoint stri
 
 // DeleteObservations implements server.ObservationStore.
 func (o serverObservations) DeleteObservations(ctx context.Context, endpoint string) error {
+	ctx, cancel := detached(ctx)
+	defer cancel()
 	_, err := o.s.st.Observations.DeleteEndpoint(ctx, endpoint)
 	return err
 }

@@ -40,6 +40,10 @@ func TestRestartKeepsRegistrationsAndObservations(t *testing.T) {
 		dev := startDevice(t, client.Config{Endpoint: "udp-dev", ServerURI: e1.coapURI()})
 		defer dev.stop() // before the server stops, so it de-registers at once
 		waitFor(t, "observed", func() bool { return dev.c.Status().Observations == 1 })
+		waitFor(t, "the observation stored", func() bool {
+			obs, err := e1.st.Observations().ByEndpoint(ctx, "udp-dev")
+			return err == nil && len(obs) == 1
+		})
 		addr := e1.srv.UDPAddr().String()
 		e1.stop()
 

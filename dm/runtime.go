@@ -138,3 +138,14 @@ func (r *runtime) ingestLoop(ctx context.Context) {
 		}
 	}
 }
+
+// writeTimeout bounds a store write that must not be cut short by
+// shutdown.
+const writeTimeout = 10 * time.Second
+
+// detached returns a context for a store write that should complete even
+// when ctx ends mid-way (a half-done shutdown must not drop acknowledged
+// state), bounded by writeTimeout.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+}
