@@ -182,3 +182,41 @@ func TestRegistrationEventsAndStatus(t *testing.T) {
 		t.Fatalf("stored events: %v %+v", err, pg.Items)
 	}
 }
+
+// TestProfileAwakeWindow: a profile's awake window shorter than the
+// server's makes dm queue commands for a device silent that long, instead
+// of sending them into the void.
+func TestProfileAwakeWindow(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(), envOpts{
+		dm:     func(c *dm.Config) { c.RequestTimeout = time.Second },
+		server: func(c *server.Config) { c.AwakeWindow, c.RequestTimeout = time.Minute, time.Second },
+	})
+	ctx := context.Background()
+	prof, err := e.svc.CreateProfile(ctx, models.Profile{Name: "short-awake", Spec: models.ProfileSpec{AwakeWindow: models.Duration(300 * time.Millisecond)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, _ := e.pskDevice(t, "napper", dm.DeviceInput{Profile: prof.Name}, func(c *client.Config) {
+		c.QueueMode, c.AwakeTime = true, 300*time.Millisecond
+	})
+	e.waitStatus(t, "napper", models.StatusOnline)
+	waitFor(t, "the profile applied", func() bool {
+		pg, _ := e.svc.Events(ctx, dm.EventFilter{Endpoint: "napper", Types: []string{"profile.applied"}}, dm.PageRequest{})
+		return len(pg.Items) == 1
+	})
+	dev.c.Sleep()
+	var res dm.CommandResult
+	waitFor(t, "a command queued for the silent device", func() bool {
+		res, err = e.svc.Execute(ctx, "napper", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0/0")), dm.CommandOptions{NoQueue: true})
+		return isErr(err, server.ErrDeviceAsleep)
+	})
+	res, err = e.svc.Execute(ctx, "napper", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0/0")), dm.CommandOptions{})
+	if err != nil || !res.Queued {
+		t.Fatalf("%v %+v", err, res)
+	}
+	dev.c.Wake()
+	waitFor(t, "delivered after the wake", func() bool {
+		c, _ := e.svc.GetCommand(ctx, res.Command.ID)
+		return c.State == models.CommandSucceeded
+	})
+}

@@ -28,7 +28,7 @@ func (s *Service) Execute(ctx context.Context, endpoint string, req lwm2m.Reques
 	if err != nil {
 		return CommandResult{}, err
 	}
-	if !o.Queue && s.rt.presence.reachable(endpoint) {
+	if !o.Queue && s.rt.presence.reachable(endpoint, s.now()) {
 		res, err := s.sendNow(ctx, d, req, o)
 		if err == nil || !unreachable(err) || o.NoQueue {
 			return res, err
@@ -114,7 +114,7 @@ func (s *Service) enqueue(ctx context.Context, d models.Device, req lwm2m.Reques
 	s.record(ctx, deviceEvent(d, models.CategoryOperation, "command.queued",
 		map[string]any{"command_id": c.ID, "op": req.Op.String(), "paths": requestPaths(req), "expires_at": c.ExpiresAt}))
 	s.rt.disp.markPending(d.ID)
-	if s.rt.presence.reachable(d.Endpoint) {
+	if s.rt.presence.reachable(d.Endpoint, s.now()) {
 		s.rt.disp.kick(d.ID)
 	}
 	return c, nil
@@ -270,7 +270,7 @@ func (s *Service) whyUnreachable(ep string) error {
 	switch {
 	case !ok:
 		return fmt.Errorf("%s: %w", ep, server.ErrNotRegistered)
-	case st.queueMode && !st.awake:
+	case st.queueMode && (!st.awake || st.window > 0 && s.now().Sub(st.heard) >= st.window):
 		return fmt.Errorf("%s: %w", ep, server.ErrDeviceAsleep)
 	}
 	return fmt.Errorf("%s: %w", ep, server.ErrNotConnected)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -127,6 +128,13 @@ func (s *Service) UpdateDevice(ctx context.Context, endpoint string, patch Devic
 		return DeviceView{}, err
 	}
 	s.rt.devices.drop(d.Endpoint)
+	if patch.Profile != nil {
+		var w time.Duration
+		if p, err := s.profileOf(ctx, d); err == nil && p != nil {
+			w = p.Spec.AwakeWindow.D()
+		}
+		s.rt.presence.setWindow(d.Endpoint, w)
+	}
 	s.record(ctx, deviceEvent(d, models.CategoryAudit, "device.updated", nil))
 	return s.view(ctx, d)
 }

@@ -133,7 +133,7 @@ func (s *Service) sweep(ctx context.Context, gauges bool) {
 	for _, id := range ids {
 		s.rt.disp.markPending(id)
 		d, err := s.deviceByID(ctx, id)
-		if err == nil && s.rt.presence.reachable(d.Endpoint) {
+		if err == nil && s.rt.presence.reachable(d.Endpoint, s.now()) {
 			s.rt.disp.kick(id)
 		}
 	}
@@ -156,7 +156,7 @@ func (s *Service) deliver(ctx context.Context, id int64) {
 		}
 		return
 	}
-	for ctx.Err() == nil && s.rt.presence.reachable(d.Endpoint) {
+	for ctx.Err() == nil && s.rt.presence.reachable(d.Endpoint, s.now()) {
 		c, ok, err := s.st.Commands.Claim(ctx, id, s.now())
 		if err != nil {
 			if ctx.Err() == nil {

@@ -153,6 +153,9 @@ func (s *Service) onRegistered(ctx context.Context, r server.Registration, repla
 		data["replaced"] = replaced.ID
 	}
 	dev := s.rt.devices.snapshot(e)
+	if p, err := s.profileOf(ctx, dev); err == nil && p != nil {
+		s.rt.presence.setWindow(dev.Endpoint, p.Spec.AwakeWindow.D())
+	}
 	s.record(ctx, deviceEvent(dev, models.CategoryRegistration, "registered", data))
 	s.setStatus(ctx, e, models.StatusOnline, r.RegisteredAt, "registered")
 	s.rt.goBackground(func() { s.applyProfile(s.rt.ctx(), dev, r.ID) })

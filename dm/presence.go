@@ -21,6 +21,10 @@ type presenceEntry struct {
 	awake      bool
 	connected  bool
 	heard      time.Time
+	// window, when set, is the profile's awake window: a queue-mode
+	// device counts as asleep once it has been silent that long, even if
+	// the server's (global) window is longer.
+	window time.Duration
 }
 
 func newPresence() *presence { return &presence{m: map[string]*presenceEntry{}} }
@@ -29,7 +33,11 @@ func newPresence() *presence { return &presence{m: map[string]*presenceEntry{}} 
 // and connected).
 func (p *presence) registered(ep string, queueMode bool, at time.Time) {
 	p.mu.Lock()
-	p.m[ep] = &presenceEntry{registered: true, queueMode: queueMode, awake: true, connected: true, heard: at}
+	var w time.Duration
+	if old := p.m[ep]; old != nil {
+		w = old.window
+	}
+	p.m[ep] = &presenceEntry{registered: true, queueMode: queueMode, awake: true, connected: true, heard: at, window: w}
 	p.mu.Unlock()
 }
 
@@ -95,12 +103,27 @@ func (p *presence) gone(ep string) {
 	p.mu.Unlock()
 }
 
+// setWindow records the awake window of ep's profile (0: the server's).
+func (p *presence) setWindow(ep string, w time.Duration) {
+	p.mu.Lock()
+	if e := p.m[ep]; e != nil {
+		e.window = w
+	}
+	p.mu.Unlock()
+}
+
 // reachable reports whether a request to ep would go out now.
-func (p *presence) reachable(ep string) bool {
+func (p *presence) reachable(ep string, now time.Time) bool {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	e := p.m[ep]
-	return e != nil && e.registered && e.connected && (!e.queueMode || e.awake)
+	if e == nil || !e.registered || !e.connected {
+		return false
+	}
+	if !e.queueMode {
+		return true
+	}
+	return e.awake && (e.window <= 0 || now.Sub(e.heard) < e.window)
 }
 
 // state returns ep's presence (ok false when not registered).
