@@ -89,6 +89,7 @@ func New(cfg Config) (*App, error) {
 		Credentials: a.svc.ServerCredentials(), Registrations: a.svc.ServerRegistrations(),
 		Observations: a.svc.ServerObservations(), Listener: a.svc.Listener(), Models: models,
 		Logger: a.log.With().Str("component", "lwm2m").Logger()}
+	scfg.CoAP.NStart = cfg.NStart
 	if cfg.DTLSCert != "" {
 		c, err := tls.LoadX509KeyPair(cfg.DTLSCert, cfg.DTLSKey)
 		if err != nil {

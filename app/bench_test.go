@@ -26,7 +26,8 @@ import (
 //	go test -run '^$' -bench RESTReadPaced -benchtime 10000x ./app/
 //
 // It reports p50, p99 and max latency and the achieved rate.
-// SHOAL_BENCH_RATE changes the rate; SHOAL_BENCH_DIRECT=1 calls
+// SHOAL_BENCH_RATE changes the rate, SHOAL_BENCH_NSTART the requests in
+// flight per device (default 1); SHOAL_BENCH_DIRECT=1 calls
 // dm.Service.Execute instead of going through HTTP (to tell the REST
 // layer's share from the LwM2M round trip's); SHOAL_BENCH_TRACE=1 logs
 // when slow stretches began.
@@ -36,6 +37,9 @@ func BenchmarkRESTReadPaced(b *testing.B) {
 		rate = v
 	}
 	cfg := testConfig(b, storetest.SQLite().NewDSN(b))
+	if v, err := strconv.Atoi(os.Getenv("SHOAL_BENCH_NSTART")); err == nil {
+		cfg.NStart = v
+	}
 	r := start(b, cfg)
 	key := r.createPSK(b, "bench-1", nil)
 	device(b, client.Config{Endpoint: "bench-1", ServerURI: "coaps://" + r.a.CoAPSAddr().String(), PSKIdentity: "bench-1", PSKKey: key})

@@ -55,6 +55,10 @@ type Config struct {
 	RequestTimeout time.Duration
 	// QueueDepth is the per-device command queue limit (default 100).
 	QueueDepth int
+	// NStart is how many requests may be outstanding to one device at once
+	// (default 1, as RFC 7252 §4.7 asks for constrained devices; raise it
+	// for devices known to cope).
+	NStart int
 	// AdminToken (SHOAL_ADMIN_TOKEN) is stored as an admin token at start;
 	// without it the first start generates one (App.AdminToken).
 	AdminToken string
@@ -119,6 +123,9 @@ func (c *Config) Validate() error {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("%s %v is negative", name, d))
 		}
+	}
+	if c.NStart < 0 {
+		errs = append(errs, fmt.Errorf("nstart %d is negative", c.NStart))
 	}
 	if c.QueueDepth < 1 {
 		errs = append(errs, fmt.Errorf("queue depth %d must be positive", c.QueueDepth))

@@ -36,6 +36,7 @@ func applyEnv(fs *pflag.FlagSet) error {
 
 func newServeCmd() *cobra.Command {
 	cfg := app.Defaults()
+	var demo int
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the LwM2M server, device management and the REST API",
@@ -58,10 +59,14 @@ at the first start. SIGINT or SIGTERM shut down gracefully.`,
 			if tok := a.AdminToken(); tok != "" {
 				printToken(cmd, tok)
 			}
+			if demo > 0 {
+				return runWithDemo(cmd.Context(), a, demo, cfg.DataDir, cmd.OutOrStdout())
+			}
 			return a.Run(cmd.Context())
 		},
 	}
 	f := cmd.Flags()
+	f.IntVar(&demo, "demo", 0, "also run this many simulated demo devices in-process (profile \"demo\": battery and temperature)")
 	f.StringVar(&cfg.CoAPAddr, "coap-addr", cfg.CoAPAddr, "LwM2M over CoAP (UDP) listen address; empty disables")
 	f.StringVar(&cfg.CoAPSAddr, "coaps-addr", cfg.CoAPSAddr, "LwM2M over CoAPS (DTLS) listen address; empty disables")
 	f.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "REST API listen address; empty disables")
@@ -79,6 +84,7 @@ at the first start. SIGINT or SIGTERM shut down gracefully.`,
 	f.DurationVar(&cfg.AwakeWindow, "awake-window", cfg.AwakeWindow, "how long a queue-mode device is reachable after it spoke")
 	f.DurationVar(&cfg.RequestTimeout, "request-timeout", cfg.RequestTimeout, "how long a device has to answer")
 	f.IntVar(&cfg.QueueDepth, "queue-depth", cfg.QueueDepth, "commands queued per device at most")
+	f.IntVar(&cfg.NStart, "nstart", 1, "requests outstanding to one device at once (RFC 7252 NSTART)")
 	f.DurationVar(&cfg.TelemetryRetention, "telemetry-retention", 0, "delete telemetry older than this (0 keeps it)")
 	f.DurationVar(&cfg.EventRetention, "event-retention", 0, "delete events older than this (0 keeps them)")
 	f.BoolVar(&cfg.PublicMetrics, "public-metrics", false, "serve /metrics without a token")
