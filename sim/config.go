@@ -68,6 +68,10 @@ type Config struct {
 	SimInterval time.Duration
 	// Duration stops the fleet after that long (0: when ctx ends).
 	Duration time.Duration
+	// StopRate is how many devices per second are switched off (each
+	// deregisters) when the fleet stops (default: Ramp; negative: all at
+	// once).
+	StopRate float64
 
 	// Sockets is the number of shared UDP sockets (default one per 2,500
 	// devices, at least 1, at most 64).
@@ -112,6 +116,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Ramp == 0 {
 		c.Ramp = 500
+	}
+	if c.StopRate == 0 {
+		c.StopRate = c.Ramp
+	}
+	if c.StopRate < 0 {
+		c.StopRate = 0
 	}
 	if c.Lifetime == 0 {
 		c.Lifetime = 300 * time.Second
@@ -168,8 +178,8 @@ func (c Config) Validate() error {
 		return bad("%d devices from address index %d run out of 127.x.y.z addresses", c.Devices, c.FirstAddr)
 	case c.Version != "1.0" && c.Version != "1.1":
 		return bad("LwM2M version %q is not 1.0 or 1.1", c.Version)
-	case c.Ramp < 0 || c.ChangeRate < 0 || c.SendRate < 0:
-		return bad("ramp, change and send rates must not be negative")
+	case c.Ramp <= 0 || c.ChangeRate < 0 || c.SendRate < 0:
+		return bad("the ramp must be positive, change and send rates not negative")
 	case c.SendRate > 0 && c.Version == "1.0":
 		return bad("Send needs LwM2M 1.1, the fleet registers as 1.0")
 	case c.Lifetime < time.Second:

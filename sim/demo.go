@@ -29,6 +29,7 @@ func DemoConfig(n int, serverURI string) Config {
 		StartJitter: 500 * time.Millisecond,
 		Lifetime:    300 * time.Second,
 		SimInterval: 5 * time.Second,
+		StopRate:    1000,
 		Models:      objects.New(),
 		Codecs:      std.New(),
 	}

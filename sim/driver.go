@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -116,5 +117,8 @@ func (f *Fleet) send(ctx context.Context, st *stats, i int) {
 	}
 	st.counters.sendFailures.Add(1)
 	st.counters.errors.Add(1)
-	st.errs.add(fmt.Errorf("send: %w", err))
+	if !strings.HasPrefix(err.Error(), "send") {
+		err = fmt.Errorf("send: %w", err)
+	}
+	st.errs.add(f.devs[i].Endpoint, err)
 }

@@ -151,10 +151,10 @@ func (f *Fleet) Run(ctx context.Context) error {
 		runCtx, cancel = context.WithTimeout(runCtx, f.cfg.Duration)
 		defer cancel()
 	}
-	// Devices outlive runCtx a little: the fleet snapshots its state at
-	// the stop, then lets them deregister.
-	devCtx, stopDevices := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopDevices()
+	// Devices outlive runCtx: the fleet snapshots its state at the stop,
+	// then switches them off batch by batch (each deregisters).
+	stops := &stopper{base: context.WithoutCancel(ctx), size: max(1, int(f.cfg.StopRate*driveTick.Seconds()))}
+	defer stops.all()
 
 	f.mu.Lock()
 	f.st = newStats(time.Now())
@@ -163,7 +163,7 @@ func (f *Fleet) Run(ctx context.Context) error {
 	dialer := &client.CoAPDialer{Sockets: socks, Logger: f.log}
 	var devices, helpers sync.WaitGroup
 	var sends sync.WaitGroup
-	helpers.Go(func() { f.start(runCtx, devCtx, st, dialer, &devices) })
+	helpers.Go(func() { f.start(runCtx, stops, st, dialer, &devices) })
 	helpers.Go(func() { f.drive(runCtx, st, &sends) })
 	<-runCtx.Done()
 	helpers.Wait()
@@ -173,14 +173,14 @@ func (f *Fleet) Run(ctx context.Context) error {
 	f.atStop, f.procAt, f.stopped = &snap, proc, time.Now()
 	f.mu.Unlock()
 	f.log.Info().Int("registered", snap.Registered).Msg("stopping: devices deregister")
-	stopDevices()
+	stops.paced(f.cfg.StopRate)
 	sends.Wait()
 	devices.Wait()
 	return nil
 }
 
 // start launches devices at their offsets until all run or runCtx ends.
-func (f *Fleet) start(runCtx, devCtx context.Context, st *stats, dialer client.Dialer, devices *sync.WaitGroup) {
+func (f *Fleet) start(runCtx context.Context, stops *stopper, st *stats, dialer client.Dialer, devices *sync.WaitGroup) {
 	order := make([]int, len(f.devs))
 	for i := range order {
 		order[i] = i
@@ -204,11 +204,12 @@ func (f *Fleet) start(runCtx, devCtx context.Context, st *stats, dialer client.D
 		if err != nil { // configs are validated in New: this is a bug
 			f.log.Error().Err(err).Str("ep", f.devs[i].Endpoint).Msg("device not started")
 			st.counters.errors.Add(1)
-			st.errs.add(err)
+			st.errs.add(f.devs[i].Endpoint, err)
 			continue
 		}
 		f.members[i].c.Store(c)
 		st.started.Add(1)
+		devCtx := stops.next()
 		devices.Go(func() { _ = c.Run(devCtx) })
 	}
 }
@@ -238,5 +239,50 @@ func (f *Fleet) clientConfig(i int, st *stats, dialer client.Dialer) client.Conf
 		RetryDelay:     f.retry[i],
 		Dialer:         dialer,
 		LocalAddr:      d.LocalAddr,
+	}
+}
+
+// stopper hands out the devices' contexts, one per batch of size devices
+// in start order, so that the stop can switch the fleet off at a rate
+// rather than all at once (100,000 simultaneous De-registers would time
+// out against any server).
+type stopper struct {
+	base    context.Context
+	size    int
+	n       int // contexts handed out in the current batch
+	cancels []context.CancelFunc
+	cur     context.Context
+}
+
+// next returns the context for the next device started (starter only).
+func (s *stopper) next() context.Context {
+	if s.cur == nil || s.n == s.size {
+		ctx, cancel := context.WithCancel(s.base)
+		s.cur, s.n = ctx, 0
+		s.cancels = append(s.cancels, cancel)
+	}
+	s.n++
+	return s.cur
+}
+
+// paced cancels one batch per driveTick (all at once for rate 0).
+func (s *stopper) paced(rate float64) {
+	if rate == 0 {
+		s.all()
+		return
+	}
+	t := time.NewTicker(driveTick)
+	defer t.Stop()
+	for i, cancel := range s.cancels {
+		if i > 0 {
+			<-t.C
+		}
+		cancel()
+	}
+}
+
+func (s *stopper) all() {
+	for _, cancel := range s.cancels {
+		cancel()
 	}
 }

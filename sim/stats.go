@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -134,9 +135,9 @@ func (s *stats) events(m *member) client.Events {
 		Bootstrapped: func(string) { c.bootstraps.Add(1) },
 		Notified:     func(string, []lwm2m.Path) { c.notifications.Add(1) },
 		Sent:         func(string, int) { c.sends.Add(1) },
-		Error: func(_ string, err error) {
+		Error: func(ep string, err error) {
 			c.errors.Add(1)
-			s.errs.add(err)
+			s.errs.add(ep, err)
 		},
 		Latency: s.latency,
 		Asleep: func(string) {
@@ -218,8 +219,13 @@ type errorSamples struct {
 
 const maxErrorSamples = 10
 
-func (e *errorSamples) add(err error) {
+// add counts err; the device's endpoint name in the message is replaced
+// by {endpoint} so that one problem shared by many devices is one sample.
+func (e *errorSamples) add(endpoint string, err error) {
 	msg := err.Error()
+	if endpoint != "" {
+		msg = strings.ReplaceAll(msg, endpoint, "{endpoint}")
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.count == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,10 +22,11 @@ type fleetFlags struct {
 	devices, sockets, firstIndex, firstAdr int
 	lifetime, awake, updateEvery, simEvery time.Duration
 	startJitter, duration, progress        time.Duration
+	stopRate                               string
 	reqTimeout                             time.Duration
 	lifetimeJitter                         float64
 	seed                                   uint64
-	summary, logLevel                      string
+	summary, logLevel, cpuProfile          string
 	provision                              bool
 	api, token, profile                    string
 }
@@ -64,6 +66,7 @@ the devices and their credentials are first created in Shoal through its REST AP
 	f.StringVar(&fl.sends, "sends", "0/s", "Send operations per second over the fleet (1.1)")
 	f.DurationVar(&fl.simEvery, "sim-interval", 0, "let every device move its values on its own this often (0: only --changes)")
 	f.DurationVar(&fl.duration, "duration", 0, "stop after this long (0: until SIGINT)")
+	f.StringVar(&fl.stopRate, "stop-rate", "", "how fast devices deregister at the stop (default: the ramp; \"all\": at once)")
 	f.IntVar(&fl.sockets, "sockets", 0, "shared UDP sockets (default: one per 2,500 devices, 1..64)")
 	f.DurationVar(&fl.reqTimeout, "request-timeout", 10*time.Second, "timeout of each uplink request")
 	f.Uint64Var(&fl.seed, "seed", 1, "seed for device parameters and values")
@@ -74,6 +77,7 @@ the devices and their credentials are first created in Shoal through its REST AP
 	f.StringVar(&fl.token, "token", "", "API bearer token for --provision (default $SHOAL_TOKEN)")
 	f.StringVar(&fl.profile, "profile", "", "profile to give provisioned devices")
 	f.StringVar(&fl.logLevel, "log-level", "off", "log level on stderr: off, debug, info, warn, error")
+	f.StringVar(&fl.cpuProfile, "cpu-profile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	return cmd
 }
 
@@ -117,6 +121,15 @@ func (fl fleetFlags) config() (sim.Config, error) {
 	if cfg.Ramp == 0 {
 		return cfg, fmt.Errorf("--ramp must be above zero")
 	}
+	switch fl.stopRate {
+	case "":
+	case "all":
+		cfg.StopRate = -1
+	default:
+		if cfg.StopRate, err = sim.ParseRate(fl.stopRate); err != nil || cfg.StopRate == 0 {
+			return cfg, fmt.Errorf("--stop-rate: %q is not a rate above zero or \"all\"", fl.stopRate)
+		}
+	}
 	if cfg.QueueMode, err = sim.ParseFraction(fl.queue); err != nil {
 		return cfg, fmt.Errorf("--queue-mode: %w", err)
 	}
@@ -150,6 +163,17 @@ func runFleet(cmd *cobra.Command, fl fleetFlags) error {
 	f, err := sim.New(cfg)
 	if err != nil {
 		return err
+	}
+	if fl.cpuProfile != "" {
+		out, err := os.Create(fl.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer out.Close()
+		if err := pprof.StartCPUProfile(out); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
