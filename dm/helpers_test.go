@@ -57,6 +57,10 @@ func eachBackend(t *testing.T, f func(t *testing.T, b storetest.Backend)) {
 }
 
 func openStore(t *testing.T, b storetest.Backend, dsn string) *storage.Store {
+	return openStoreTB(t, b, dsn)
+}
+
+func openStoreTB(t testing.TB, b storetest.Backend, dsn string) *storage.Store {
 	t.Helper()
 	opts := b.Options
 	opts.SecretKey = storetest.TestKey()
