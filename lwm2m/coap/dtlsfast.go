@@ -7,6 +7,7 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -52,6 +53,7 @@ type fastSession struct {
 	mu       sync.Mutex
 	replay   replaydetector.ReplayDetector
 	addr     netip.AddrPort
+	addrUA   *net.UDPAddr
 	addrStr  string
 	detached bool
 	closed   bool
@@ -118,14 +120,14 @@ func newFastSession(conn *dtls.Conn, m *dtlsMux, mc *muxConn) (*fastSession, err
 	// first application data, which CoAP de-duplication covers if replayed).
 	fs.replay = replaydetector.New(64, recordlayer.MaxSequenceNumber)
 	fs.addr = *mc.addr.Load()
-	fs.addrStr = fs.addr.String()
+	fs.addrStr, fs.addrUA = fs.addr.String(), net.UDPAddrFromAddrPort(fs.addr)
 	return fs, nil
 }
 
 // handle processes a datagram routed to this session. It reports false
 // for datagrams that belong to pion (handshake records while it is still
 // attached).
-func (fs *fastSession) handle(d []byte, from netip.AddrPort) bool {
+func (fs *fastSession) handle(d []byte, from netip.AddrPort, sink *batchIO) bool {
 	if len(d) < recordHeaderLen {
 		return true
 	}
@@ -144,7 +146,7 @@ func (fs *fastSession) handle(d []byte, from netip.AddrPort) bool {
 	}
 	handled := true
 	for _, rec := range recs {
-		if fs.record(rec, cidLen, from) {
+		if fs.record(rec, cidLen, from, sink) {
 			handled = false
 		}
 	}
@@ -160,7 +162,7 @@ func (fs *fastSession) isDetached() bool {
 // record opens one record and acts on it. It reports true for a
 // handshake record inside a connection-ID record while pion is attached
 // (a retransmitted Finished): the datagram then goes to pion as well.
-func (fs *fastSession) record(rec []byte, cidLen int, from netip.AddrPort) bool {
+func (fs *fastSession) record(rec []byte, cidLen int, from netip.AddrPort, sink *batchIO) bool {
 	h := recordlayer.Header{}
 	if cidLen > 0 && protocol.ContentType(rec[0]) == protocol.ContentTypeConnectionID {
 		h.ConnectionID = make([]byte, cidLen)
@@ -206,7 +208,7 @@ func (fs *fastSession) record(rec []byte, cidLen int, from netip.AddrPort) bool 
 	if moved {
 		// An authenticated record from a new address: the session follows
 		// its device (RFC 9146 §6).
-		fs.addr, fs.addrStr = from, from.String()
+		fs.addr, fs.addrStr, fs.addrUA = from, from.String(), net.UDPAddrFromAddrPort(from)
 	}
 	detach := typ == protocol.ContentTypeApplicationData && !fs.detached
 	if detach {
@@ -221,7 +223,7 @@ func (fs *fastSession) record(rec []byte, cidLen int, from netip.AddrPort) bool 
 	}
 	switch typ {
 	case protocol.ContentTypeApplicationData:
-		fs.peer.eng.receive(fs.peer, content)
+		fs.peer.eng.receiveVia(fs.peer, content, sink)
 	case protocol.ContentTypeAlert:
 		var a alert.Alert
 		if a.Unmarshal(content) == nil && (a.Description == alert.CloseNotify || a.Level == alert.Fatal) {
@@ -264,6 +266,21 @@ func (fs *fastSession) write(b []byte) error {
 	}
 	_, err = fs.mux.conn.WriteToUDPAddrPort(rec, to)
 	return err
+}
+
+// frame seals an answer for a batch write.
+func (fs *fastSession) frame(b []byte) (*net.UDPAddr, []byte, error) {
+	rec, err := fs.seal(protocol.ContentTypeApplicationData, b)
+	if err != nil {
+		return nil, nil, err
+	}
+	fs.mu.Lock()
+	to, closed := fs.addrUA, fs.closed
+	fs.mu.Unlock()
+	if closed {
+		return nil, nil, ErrClosed
+	}
+	return to, rec, nil
 }
 
 func (fs *fastSession) remote() string {

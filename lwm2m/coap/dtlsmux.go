@@ -134,22 +134,17 @@ func isInitialClientHello(d []byte) bool {
 
 // run reads the socket until it is closed.
 func (m *dtlsMux) run() {
-	buf := make([]byte, 64<<10)
+	bio := newBatchIO(m.conn)
+	route := func(d []byte, from netip.AddrPort) { m.route(d, from, bio) }
 	for {
-		n, addr, err := m.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				m.shutdown()
-				return
-			}
-			continue
+		if err := bio.read(route); err != nil && errors.Is(err, net.ErrClosed) {
+			m.shutdown()
+			return
 		}
-		addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
-		m.route(buf[:n], addr)
 	}
 }
 
-func (m *dtlsMux) route(d []byte, addr netip.AddrPort) {
+func (m *dtlsMux) route(d []byte, addr netip.AddrPort, sink *batchIO) {
 	m.mu.Lock()
 	var c, replaced *muxConn
 	if m.cidLen > 0 && len(d) >= 11+m.cidLen && d[0] == contentCID {
@@ -200,7 +195,7 @@ func (m *dtlsMux) route(d []byte, addr netip.AddrPort) {
 		}
 	}
 	m.mu.Unlock()
-	if fs := c.fast.Load(); fs != nil && fs.handle(d, addr) {
+	if fs := c.fast.Load(); fs != nil && fs.handle(d, addr, sink) {
 		return
 	}
 	dg := muxDatagram{addr: addr}

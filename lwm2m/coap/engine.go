@@ -100,11 +100,15 @@ func (e *engine) newToken() Token {
 
 // receive processes one datagram from p. data is owned by the engine from
 // here on (messages alias it).
-func (e *engine) receive(p *Peer, data []byte) {
+func (e *engine) receive(p *Peer, data []byte) { e.receiveVia(p, data, nil) }
+
+// receiveVia is receive with replies queued on sink, when given, to go
+// out with others in one system call.
+func (e *engine) receiveVia(p *Peer, data []byte, sink *batchIO) {
 	p.heard()
 	m := new(Message)
 	if err := decodeInto(m, data); err != nil {
-		e.malformed(p, err)
+		e.malformed(p, err, sink)
 		return
 	}
 	if e.log.GetLevel() <= zerolog.TraceLevel {
@@ -117,12 +121,12 @@ func (e *engine) receive(p *Peer, data []byte) {
 		switch {
 		case m.IsEmpty():
 			if m.Type == Confirmable { // CoAP ping (RFC 7252 §4.3)
-				p.writeEmpty(Reset, m.MessageID)
+				p.reply(sink, emptyBytes(Reset, m.MessageID))
 			}
 		case m.IsRequest():
-			e.handleRequest(p, m)
+			e.handleRequest(p, m, sink)
 		default:
-			e.handleSeparate(p, m)
+			e.handleSeparate(p, m, sink)
 		}
 	}
 }
@@ -130,7 +134,7 @@ func (e *engine) receive(p *Peer, data []byte) {
 // malformed answers what can be answered of an undecodable datagram: a
 // confirmable request whose header and token were readable gets 4.00 with
 // the diagnostic; other confirmable messages get RST; the rest is dropped.
-func (e *engine) malformed(p *Peer, err error) {
+func (e *engine) malformed(p *Peer, err error, sink *batchIO) {
 	if e.cfg.OnMalformed != nil {
 		e.cfg.OnMalformed(p, err)
 	}
@@ -143,11 +147,11 @@ func (e *engine) malformed(p *Peer, err error) {
 		resp := &Message{Type: Acknowledgement, Code: lwm2m.CodeBadRequest, MessageID: de.MessageID, Token: de.Token, Payload: []byte(de.Error())}
 		resp.SetContentFormat(lwm2m.FormatText)
 		if b, err := resp.Encode(); err == nil {
-			p.write(b)
+			p.reply(sink, b)
 		}
 		return
 	}
-	p.writeEmpty(Reset, de.MessageID)
+	p.reply(sink, emptyBytes(Reset, de.MessageID))
 }
 
 func (e *engine) handleAckReset(p *Peer, m *Message) {
@@ -177,10 +181,10 @@ func (e *engine) handleAckReset(p *Peer, m *Message) {
 
 // handleSeparate handles a CON or NON response: a separate response or a
 // notification. It is acknowledged when someone takes it, reset otherwise.
-func (e *engine) handleSeparate(p *Peer, m *Message) {
+func (e *engine) handleSeparate(p *Peer, m *Message, sink *batchIO) {
 	if cached, dup := p.dedupBegin(m.MessageID); dup {
 		if cached != nil {
-			p.write(cached)
+			p.reply(sink, cached)
 		}
 		return
 	}
@@ -200,7 +204,7 @@ func (e *engine) handleSeparate(p *Peer, m *Message) {
 	}
 	p.dedupEnd(m.MessageID, reply)
 	if reply != nil {
-		p.write(reply)
+		p.reply(sink, reply)
 	}
 }
 
@@ -228,10 +232,10 @@ func (e *engine) deliver(p *Peer, m *Message) bool {
 	return false
 }
 
-func (e *engine) handleRequest(p *Peer, m *Message) {
+func (e *engine) handleRequest(p *Peer, m *Message, sink *batchIO) {
 	if cached, dup := p.dedupBegin(m.MessageID); dup {
 		if cached != nil {
-			p.write(cached)
+			p.reply(sink, cached)
 		}
 		return
 	}
@@ -255,7 +259,7 @@ func (e *engine) handleRequest(p *Peer, m *Message) {
 	}
 	p.dedupEnd(m.MessageID, out)
 	if out != nil {
-		p.write(out)
+		p.reply(sink, out)
 	}
 }
 

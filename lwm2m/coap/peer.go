@@ -138,7 +138,25 @@ func (p *Peer) write(b []byte) {
 	}
 }
 
-func (p *Peer) writeEmpty(t Type, mid uint16) { p.write(emptyBytes(t, mid)) }
+// reply sends an answer produced while handling a received datagram:
+// queued on sink to leave with the batch when the link allows, else now.
+func (p *Peer) reply(sink *batchIO, b []byte) {
+	if sink != nil {
+		if bl, ok := p.link.(batchLink); ok {
+			if to, rec, err := bl.frame(b); err == nil {
+				sink.queue(to, rec)
+				return
+			}
+		}
+	}
+	p.write(b)
+}
+
+// batchLink is a link whose datagrams can join a batch write: frame
+// returns the destination and the bytes to send (sealed, for DTLS).
+type batchLink interface {
+	frame(b []byte) (*net.UDPAddr, []byte, error)
+}
 
 // dedupBegin records an incoming message id. When the id was seen within
 // the exchange lifetime it reports a duplicate and returns the answer sent

@@ -25,8 +25,11 @@ type udpShard struct {
 type udpLink struct {
 	ep   *udpEndpoint
 	addr netip.AddrPort
+	ua   *net.UDPAddr
 	str  string
 }
+
+func (l *udpLink) frame(b []byte) (*net.UDPAddr, []byte, error) { return l.ua, b, nil }
 
 func (l *udpLink) write(b []byte) error {
 	if l.ep.udp != nil {
@@ -65,7 +68,7 @@ func (u *udpEndpoint) peerFor(addr netip.AddrPort) *Peer {
 	s.mu.Lock()
 	p := s.m[addr]
 	if p == nil {
-		p = newPeer(u.eng, &udpLink{ep: u, addr: addr, str: addr.String()}, Identity{})
+		p = newPeer(u.eng, &udpLink{ep: u, addr: addr, ua: net.UDPAddrFromAddrPort(addr), str: addr.String()}, Identity{})
 		p.udp = u
 		s.m[addr] = p
 	}
@@ -95,6 +98,24 @@ func (p *Peer) udpAddr() netip.AddrPort {
 // read is one reader goroutine: datagrams go to the engine until the socket
 // closes.
 func (u *udpEndpoint) read() {
+	if u.udp != nil {
+		bio := newBatchIO(u.udp)
+		for {
+			err := bio.read(func(d []byte, addr netip.AddrPort) {
+				if len(d) < 4 || d[0]>>6 != 1 {
+					return // not CoAP version 1: not worth a peer
+				}
+				u.eng.receiveVia(u.peerFor(addr), append([]byte(nil), d...), bio)
+			})
+			if err != nil {
+				if errors.Is(err, net.ErrClosed) {
+					return
+				}
+				u.eng.log.Debug().Err(err).Msg("coap: udp read")
+			}
+		}
+	}
+	// Any other net.PacketConn (a shared socket's view): one at a time.
 	buf := make([]byte, 64<<10)
 	for {
 		var (
