@@ -28,6 +28,7 @@ type Fleet struct {
 	mu      sync.Mutex
 	st      *stats
 	running bool
+	phase   string
 	done    bool
 	atStop  *Snapshot
 	procAt  ProcessStats
@@ -49,6 +50,7 @@ func New(cfg Config) (*Fleet, error) {
 		retry:   make([]time.Duration, cfg.Devices),
 		members: make([]member, cfg.Devices),
 		st:      newStats(time.Now()),
+		phase:   PhaseNew,
 	}
 	if cfg.Logger != nil {
 		f.log = *cfg.Logger
@@ -108,9 +110,29 @@ func (f *Fleet) Client(i int) *client.Client {
 // "request" (all uplink requests but Register and Bootstrap).
 func (f *Fleet) Snapshot() Snapshot {
 	f.mu.Lock()
-	st := f.st
+	st, phase := f.st, f.phase
 	f.mu.Unlock()
-	return st.snapshot(len(f.devs))
+	snap := st.snapshot(len(f.devs))
+	snap.Phase = phase
+	if phase == PhaseNew || phase == PhaseProvisioning {
+		snap.Elapsed = 0
+	}
+	return snap
+}
+
+// Phases of a fleet's life, as Snapshot reports them.
+const (
+	PhaseNew          = "new"
+	PhaseProvisioning = "provisioning"
+	PhaseRunning      = "running"
+	PhaseStopping     = "stopping" // devices are deregistering
+	PhaseDone         = "done"
+)
+
+func (f *Fleet) setPhase(p string) {
+	f.mu.Lock()
+	f.phase = p
+	f.mu.Unlock()
 }
 
 // Run provisions the devices (when Config.Provision is set), starts them
@@ -127,10 +149,11 @@ func (f *Fleet) Run(ctx context.Context) error {
 	f.mu.Unlock()
 	defer func() {
 		f.mu.Lock()
-		f.running, f.done = false, true
+		f.running, f.done, f.phase = false, true, PhaseDone
 		f.mu.Unlock()
 	}()
 	if f.cfg.Provision != nil {
+		f.setPhase(PhaseProvisioning)
 		f.log.Info().Int("devices", len(f.devs)).Msg("provisioning")
 		if err := f.cfg.Provision(ctx, f.devs); err != nil {
 			if errors.Is(err, ErrProvision) {
@@ -158,6 +181,7 @@ func (f *Fleet) Run(ctx context.Context) error {
 
 	f.mu.Lock()
 	f.st = newStats(time.Now())
+	f.phase = PhaseRunning
 	st := f.st
 	f.mu.Unlock()
 	dialer := &client.CoAPDialer{Sockets: socks, Logger: f.log}
@@ -173,6 +197,7 @@ func (f *Fleet) Run(ctx context.Context) error {
 	f.atStop, f.procAt, f.stopped = &snap, proc, time.Now()
 	f.mu.Unlock()
 	f.log.Info().Int("registered", snap.Registered).Msg("stopping: devices deregister")
+	f.setPhase(PhaseStopping)
 	stops.paced(f.cfg.StopRate)
 	sends.Wait()
 	devices.Wait()

@@ -31,6 +31,12 @@ func Progress(prev, cur Snapshot) string {
 		return fmtDur(w.Quantile(0.5)) + "/" + fmtDur(w.Quantile(0.99))
 	}
 	var b strings.Builder
+	switch cur.Phase {
+	case PhaseNew, PhaseProvisioning:
+		return cur.Phase + " …"
+	case PhaseStopping:
+		b.WriteString("stopping ")
+	}
 	fmt.Fprintf(&b, "%6.1fs started %d/%d registered %d online %d asleep %d",
 		cur.Elapsed.Seconds(), cur.Started, cur.Devices, cur.Registered, cur.Online, cur.Asleep)
 	fmt.Fprintf(&b, " | reg/s %s upd/s %s notif/s %s send/s %s errors %d",

@@ -165,6 +165,8 @@ func (s *stats) latency(_, kind string, d time.Duration) {
 
 // Snapshot is the fleet's state at one moment.
 type Snapshot struct {
+	// Phase is new, provisioning, running, stopping or done.
+	Phase   string
 	Time    time.Time
 	Elapsed time.Duration
 	// Devices is the fleet size, Started how many have been started.

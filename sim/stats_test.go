@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 )
 
 func TestErrorSamplesGroupByMessage(t *testing.T) {
@@ -40,5 +41,24 @@ func TestStopperBatches(t *testing.T) {
 		if ctx.Err() == nil {
 			t.Fatalf("device %d not stopped", i)
 		}
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	if got := Progress(Snapshot{}, Snapshot{Phase: PhaseProvisioning}); got != "provisioning …" {
+		t.Errorf("provisioning: %q", got)
+	}
+	var h Histogram
+	h.Record(2 * time.Millisecond)
+	cur := Snapshot{Phase: PhaseRunning, Elapsed: 2 * time.Second, Devices: 10, Started: 10, Registered: 9, Online: 8, Asleep: 1,
+		Counters: Counters{Registrations: 9, Notifications: 40, Errors: 1}, Latency: map[string]HistSnapshot{"register": h.Snapshot()}}
+	prev := Snapshot{Elapsed: time.Second, Counters: Counters{Notifications: 20}}
+	want := "   2.0s started 10/10 registered 9 online 8 asleep 1 | reg/s 9 upd/s 0 notif/s 20 send/s 0 errors 1 | p50/p99 reg 2.0ms/2.0ms req -"
+	if got := Progress(prev, cur); got != want {
+		t.Errorf("progress\n got %q\nwant %q", got, want)
+	}
+	cur.Phase = PhaseStopping
+	if got := Progress(prev, cur); got != "stopping "+want {
+		t.Errorf("stopping: %q", got)
 	}
 }
