@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,3 +144,24 @@ func TestDTLSClientHelloRecordVersionFE00(t *testing.T) {
 
 // rebindConn is a client socket whose source port can be changed under a
 // live DTLS session, like a NAT rebinding while a device sleeps.
+
+// TestDTLSDualStack: the default wildcard DTLS listener serves an IPv4
+// device, handshake and lean record layer alike.
+func TestDTLSDualStack(t *testing.T) {
+	srv := &peerCatcher{reply: echoPath}
+	ep, err := coap.ListenDTLS("udp", ":0", coap.Config{Handler: srv}, coap.DTLSConfig{PSK: pskLookup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runEndpoint(t, ep)
+	_, port, _ := strings.Cut(ep.Addr().String(), "]:")
+	c := dial(t, "127.0.0.1:"+port, coap.DialConfig{LocalAddr: "127.0.0.1:0", DTLS: &coap.DTLSClientConfig{PSKIdentity: []byte("dev-psk"), PSK: testKeys["dev-psk"]}})
+	for range 3 {
+		if r, err := c.Do(testCtx(t), coap.NewRequest(coap.POST, "rd")); err != nil || string(r.Payload) != "/rd||" {
+			t.Fatalf("IPv4 device on a dual-stack DTLS listener: %v %v", r, err)
+		}
+	}
+	if r, err := srv.peer.Load().Do(testCtx(t), coap.NewRequest(coap.GET, "3")); err != nil || r.Code.Class() == 0 {
+		t.Fatalf("server to device: %v %v", r, err)
+	}
+}

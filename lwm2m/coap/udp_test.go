@@ -272,3 +272,19 @@ func TestUDPIPv6(t *testing.T) {
 		t.Fatalf("over IPv6: %v %v", r, err)
 	}
 }
+
+// TestUDPDualStack: a wildcard listener (the default ":5683") serves an
+// IPv4 client through its IPv6 socket (v4-mapped addresses both ways).
+func TestUDPDualStack(t *testing.T) {
+	ep, err := coap.ListenUDP("udp", ":0", coap.Config{Handler: &peerCatcher{reply: echoPath}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runEndpoint(t, ep)
+	_, port, _ := strings.Cut(ep.Addr().String(), "]:")
+	c := dial(t, "127.0.0.1:"+port, coap.DialConfig{LocalAddr: "127.0.0.1:0"})
+	r, err := c.Do(testCtx(t), coap.NewRequest(coap.GET, "v4"))
+	if err != nil || string(r.Payload) != "/v4||" {
+		t.Fatalf("IPv4 client on a dual-stack listener: %v %v", r, err)
+	}
+}
