@@ -45,8 +45,22 @@ func requestKey(m *Message) string {
 	return sb.String()
 }
 
-func expireTransfers(rx []*rxTransfer, now time.Time) []*rxTransfer {
-	return slices.DeleteFunc(rx, func(t *rxTransfer) bool { return now.After(t.expires) })
+// expireTransfers drops transfers past their expiry, giving their bytes
+// back to the engine's budget.
+func (e *engine) expireTransfers(rx []*rxTransfer, now time.Time) []*rxTransfer {
+	return slices.DeleteFunc(rx, func(t *rxTransfer) bool {
+		if now.After(t.expires) {
+			e.rxBytes.Add(-int64(len(t.buf)))
+			return true
+		}
+		return false
+	})
+}
+
+// dropTransfer removes t and gives its bytes back.
+func (p *Peer) dropTransfer(t *rxTransfer) {
+	p.rx = slices.DeleteFunc(p.rx, func(x *rxTransfer) bool { return x == t })
+	p.eng.rxBytes.Add(-int64(len(t.buf)))
 }
 
 func expireBodies(tx []*txBody, now time.Time) []*txBody {
@@ -81,13 +95,14 @@ func (p *Peer) receiveBlock1(m *Message) (*Message, bool) {
 	}
 	if b1.Num == 0 {
 		if t == nil {
-			p.rx = expireTransfers(p.rx, now)
+			p.rx = p.eng.expireTransfers(p.rx, now)
 			if len(p.rx) >= cfg.MaxBlockTransfers {
 				return textResponse(lwm2m.CodeServiceUnavailable, "too many block-wise transfers in progress"), false
 			}
 			t = &rxTransfer{key: key}
 			p.rx = append(p.rx, t)
 		}
+		p.eng.rxBytes.Add(-int64(len(t.buf)))
 		t.buf = t.buf[:0]
 	} else if t == nil || b1.Offset() != len(t.buf) {
 		have := 0
@@ -105,10 +120,17 @@ func (p *Peer) receiveBlock1(m *Message) (*Message, bool) {
 		szx = my
 	}
 	if len(t.buf)+len(data) > cfg.MaxBodySize {
-		p.rx = slices.DeleteFunc(p.rx, func(x *rxTransfer) bool { return x == t })
+		p.dropTransfer(t)
 		r := textResponse(lwm2m.CodeRequestEntityTooLarge, fmt.Sprintf("body exceeds %d bytes", cfg.MaxBodySize))
 		r.Options = r.Options.SetUint(OptSize1, uint32(cfg.MaxBodySize))
 		return r, false
+	}
+	// Bodies in reassembly share one budget across all peers, so spoofed
+	// sources cannot pile up partial transfers without bound.
+	if p.eng.rxBytes.Add(int64(len(data))) > int64(cfg.MaxReassemblyBytes) {
+		p.eng.rxBytes.Add(-int64(len(data)))
+		p.dropTransfer(t)
+		return textResponse(lwm2m.CodeServiceUnavailable, "too much block-wise data in reassembly, try later"), false
 	}
 	t.buf = append(t.buf, data...)
 	t.expires = now.Add(cfg.ExchangeLifetime)
@@ -117,7 +139,7 @@ func (p *Peer) receiveBlock1(m *Message) (*Message, bool) {
 		r.SetBlock1(Block{Num: uint32(len(t.buf)/(1<<(szx+4)) - 1), More: true, SZX: szx})
 		return r, false
 	}
-	p.rx = slices.DeleteFunc(p.rx, func(x *rxTransfer) bool { return x == t })
+	p.dropTransfer(t)
 	m.Payload = t.buf
 	return nil, true
 }

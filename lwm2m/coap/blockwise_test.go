@@ -272,3 +272,44 @@ func TestBlock2Notification(t *testing.T) {
 		t.Fatalf("observer got %d bytes, want %d", len(full), len(grown))
 	}
 }
+
+// TestBlock1ReassemblyBudget: partial bodies from all peers share one
+// budget; a block that would exceed it gets 5.03 and the others go on.
+func TestBlock1ReassemblyBudget(t *testing.T) {
+	srv := &peerCatcher{reply: echoPath}
+	ep := serveUDP(t, coap.Config{Handler: srv, BlockSize: 32, MaxBodySize: 64, MaxReassemblyBytes: 64})
+	var peers []*lockstep.Client
+	for range 2 {
+		lc, err := lockstep.New(ep.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lc.Close()
+		peers = append(peers, lc)
+	}
+	body := pattern(64)
+	send := func(lc *lockstep.Client, num uint32, more bool) *coap.Message {
+		req := lc.Request(coap.POST, "dp")
+		req.SetBlock1(coap.Block{Num: num, More: more, SZX: 1})
+		req.Payload = body[num*32 : num*32+32]
+		r, err := lc.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b := peers[0], peers[1]
+	if r := send(a, 0, true); r.Code != lwm2m.CodeContinue {
+		t.Fatalf("a block 0: %v", r)
+	}
+	if r := send(b, 0, true); r.Code != lwm2m.CodeContinue {
+		t.Fatalf("b block 0: %v", r)
+	}
+	if r := send(a, 1, false); r.Code != lwm2m.CodeServiceUnavailable {
+		t.Fatalf("a block 1 over the budget: %v, want 5.03", r)
+	}
+	// a's partial body was dropped, which makes room for b.
+	if r := send(b, 1, false); r.Code != lwm2m.CodeContent {
+		t.Fatalf("b block 1: %v %q", r, r.Payload)
+	}
+}

@@ -79,6 +79,10 @@ type Config struct {
 	// MaxBlockTransfers caps block-wise transfers in progress per peer
 	// (default 4); more get 5.03 until one finishes or expires.
 	MaxBlockTransfers int
+	// MaxReassemblyBytes caps the bytes of all incoming Block1 bodies in
+	// reassembly at once, across peers (default 64 MiB); beyond it new
+	// blocks get 5.03.
+	MaxReassemblyBytes int
 
 	// Readers is the number of goroutines reading a UDP socket (default
 	// GOMAXPROCS, at least 2).
@@ -115,6 +119,9 @@ func (c *Config) Validate() error {
 	if c.MaxBlockTransfers == 0 {
 		c.MaxBlockTransfers = 4
 	}
+	if c.MaxReassemblyBytes == 0 {
+		c.MaxReassemblyBytes = max(64<<20, c.MaxBodySize)
+	}
 	if c.Readers == 0 {
 		c.Readers = max(2, runtime.GOMAXPROCS(0))
 	}
@@ -140,8 +147,8 @@ func (c *Config) Validate() error {
 	if c.MaxBodySize < c.BlockSize {
 		errs = append(errs, fmt.Errorf("MaxBodySize %d is below BlockSize", c.MaxBodySize))
 	}
-	if c.MaxBlockTransfers < 1 || c.Readers < 1 {
-		errs = append(errs, errors.New("MaxBlockTransfers and Readers must be positive"))
+	if c.MaxBlockTransfers < 1 || c.Readers < 1 || c.MaxReassemblyBytes < c.MaxBodySize {
+		errs = append(errs, errors.New("MaxBlockTransfers and Readers must be positive, MaxReassemblyBytes at least MaxBodySize"))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("coap: config: %w", errors.Join(errs...))

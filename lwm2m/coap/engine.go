@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -25,6 +26,8 @@ type engine struct {
 	cancel context.CancelFunc
 	// bg tracks goroutines the engine starts (block-wise notifications).
 	bg sync.WaitGroup
+	// rxBytes counts request bodies in Block1 reassembly, all peers.
+	rxBytes atomic.Int64
 }
 
 func newEngine(cfg Config) *engine {

@@ -114,6 +114,9 @@ func (p *Peer) shutdown() {
 	p.closed = true
 	pending := p.pending
 	p.pending = nil
+	for _, t := range p.rx {
+		p.eng.rxBytes.Add(-int64(len(t.buf)))
+	}
 	p.rx, p.tx = nil, nil
 	close(p.done)
 	p.mu.Unlock()
@@ -230,7 +233,7 @@ func (p *Peer) expire(now time.Time) {
 			*r = recentEntry{}
 		}
 	}
-	p.rx = expireTransfers(p.rx, now)
+	p.rx = p.eng.expireTransfers(p.rx, now)
 	p.tx = expireBodies(p.tx, now)
 	p.mu.Unlock()
 }

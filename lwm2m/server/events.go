@@ -133,6 +133,18 @@ func (d *dispatcher) run(ctx context.Context) {
 	}
 }
 
+// tryEmit queues an event unless the queue is full.
+func (d *dispatcher) tryEmit(f func(Listener)) bool {
+	select {
+	case d.ch <- f:
+		return true
+	case <-d.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // emit queues an event; it waits when the queue is full (back-pressure on
 // uplink handling) unless the server is stopping.
 func (d *dispatcher) emit(f func(Listener)) {

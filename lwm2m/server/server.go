@@ -315,5 +315,9 @@ func (s *Server) security(ev SecurityEvent) {
 		ev.Time = time.Now()
 	}
 	s.log.Debug().Str("kind", ev.Kind).Str("endpoint", ev.Endpoint).Str("addr", ev.Address).Str("reason", ev.Reason).Msg("server: security event")
-	s.ev.emit(func(l Listener) { l.Security(ev) })
+	// Never waits: a flood of bad datagrams must not stall uplink handling
+	// behind a slow listener; it is dropped instead (logged at debug level).
+	if !s.ev.tryEmit(func(l Listener) { l.Security(ev) }) {
+		s.log.Debug().Str("kind", ev.Kind).Msg("server: event queue full, security event dropped")
+	}
 }
