@@ -63,11 +63,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if o.dm != nil {
 		o.dm(&dcfg)
 	}
-	stores := dm.Stores{
-		Devices: st.Devices(), Credentials: st.Credentials(), Profiles: st.Profiles(), Customers: st.Customers(),
-		Users: st.Users(), Tokens: st.Tokens(), Registrations: st.Registrations(), Observations: st.Observations(),
-		Attributes: st.Attributes(), Telemetry: st.Telemetry(), Events: st.Events(), Commands: st.Commands(),
-	}
+	stores := st.Stores()
 	svc, err := dm.New(dcfg, stores, reg, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)

@@ -121,9 +121,8 @@ func (a *App) stores() (dm.Stores, error) {
 	if err != nil {
 		return dm.Stores{}, err
 	}
-	st := dm.Stores{Devices: s.Devices(), Credentials: s.Credentials(), Profiles: s.Profiles(), Customers: s.Customers(),
-		Users: s.Users(), Tokens: s.Tokens(), Registrations: s.Registrations(), Observations: s.Observations(),
-		Attributes: s.Attributes(), Telemetry: s.Telemetry(), Events: s.Events(), Commands: s.Commands(), Writer: w}
+	st := s.Stores()
+	st.Writer = w
 	if a.cfg.TelemetryRetention > 0 || a.cfg.EventRetention > 0 {
 		r, err := storage.NewRetention(s, storage.RetentionConfig{TelemetryAge: a.cfg.TelemetryRetention,
 			EventAge: a.cfg.EventRetention}, a.log.With().Str("component", "retention").Logger())

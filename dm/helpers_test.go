@@ -72,12 +72,9 @@ func openStoreTB(t testing.TB, b storetest.Backend, dsn string) *storage.Store {
 }
 
 func stores(st *storage.Store, w dm.TelemetryWriter) dm.Stores {
-	return dm.Stores{
-		Devices: st.Devices(), Credentials: st.Credentials(), Profiles: st.Profiles(), Customers: st.Customers(),
-		Users: st.Users(), Tokens: st.Tokens(), Registrations: st.Registrations(), Observations: st.Observations(),
-		Attributes: st.Attributes(), Telemetry: st.Telemetry(), Events: st.Events(), Commands: st.Commands(),
-		Writer: w,
-	}
+	s := st.Stores()
+	s.Writer = w
+	return s
 }
 
 // newEnv starts dm and the server on a fresh database of backend b.

@@ -33,6 +33,13 @@ type Stores struct {
 	Telemetry     TelemetryStore
 	Events        EventStore
 	Commands      CommandQueue
+	Alarms        AlarmStore
+	AlarmRules    AlarmRuleStore
+	Assets        AssetStore
+	Relations     RelationStore
+	Webhooks      WebhookStore
+	Deliveries    DeliveryStore
+	Audit         AuditStore
 	// Writer batches telemetry points (nil: points go straight to
 	// Telemetry.Append, one call per notification).
 	Writer TelemetryWriter
@@ -334,6 +341,8 @@ func (st Stores) check() error {
 		"Devices": st.Devices, "Credentials": st.Credentials, "Profiles": st.Profiles, "Customers": st.Customers,
 		"Tokens": st.Tokens, "Registrations": st.Registrations, "Observations": st.Observations,
 		"Attributes": st.Attributes, "Telemetry": st.Telemetry, "Events": st.Events, "Commands": st.Commands,
+		"Users": st.Users, "Alarms": st.Alarms, "AlarmRules": st.AlarmRules, "Assets": st.Assets,
+		"Relations": st.Relations, "Webhooks": st.Webhooks, "Deliveries": st.Deliveries, "Audit": st.Audit,
 	} {
 		if v == nil {
 			missing = append(missing, name)

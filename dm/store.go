@@ -50,6 +50,9 @@ type DeviceFilter struct {
 	CustomerID int64
 	Statuses   []models.DeviceStatus
 	Search     string
+	// AssetID selects the devices an asset contains, directly or through
+	// assets it contains ("contains" relations, followed transitively).
+	AssetID int64
 }
 
 // DeviceStore keeps the device inventory. Devices list in ID order.
@@ -234,6 +237,8 @@ type EventStore interface {
 type CommandFilter struct {
 	DeviceID int64
 	States   []models.CommandState
+	// CustomerID selects the commands of the customer's devices.
+	CustomerID int64
 }
 
 // CommandQueue is the durable per-device command queue.

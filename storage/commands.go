@@ -123,6 +123,9 @@ func (r CommandRepo) List(ctx context.Context, f dm.CommandFilter, p dm.PageRequ
 		lq.w.add("a.device_id = ?", f.DeviceID)
 	}
 	in(&lq.w, "a.state", f.States)
+	if f.CustomerID != 0 {
+		lq.w.add("a.device_id IN (SELECT id FROM devices WHERE customer_id = ?)", f.CustomerID)
+	}
 	out, err := page(ctx, r.s, r.s.r, lq, p, func(rows *sql.Rows) (models.Command, int64, error) {
 		c, err := scanCommand(rows)
 		return c, c.ID, err

@@ -148,6 +148,9 @@ func (r DeviceRepo) List(ctx context.Context, f dm.DeviceFilter, p dm.PageReques
 		w.add("a.customer_id = ?", f.CustomerID)
 	}
 	labelFilter(w, deviceLabels, "a.id", f.Labels)
+	if f.AssetID != 0 {
+		w.add("a.id IN ("+containedDevices+")", f.AssetID, models.RelationContains, models.RelationContains)
+	}
 	if f.Search != "" {
 		pat := likePattern(f.Search)
 		w.add(`(LOWER(a.endpoint) LIKE ? ESCAPE '\' OR LOWER(a.name) LIKE ? ESCAPE '\')`, pat, pat)

@@ -108,6 +108,18 @@ func (r RelationRepo) To(ctx context.Context, to models.EntityRef) ([]models.Rel
 	return r.list(ctx, "to_kind", "to_id", to, fmt.Sprintf("relations to %s %d", to.Kind, to.ID))
 }
 
+// containedDevices selects the ids of the devices an asset (the first
+// argument) contains, directly or through the assets it contains; the
+// second and third arguments are the relation type ("contains"). UNION
+// ends cycles.
+const containedDevices = `WITH RECURSIVE reach(kind, id) AS (
+		SELECT to_kind, to_id FROM relations WHERE from_kind = 'asset' AND from_id = ? AND type = ?
+		UNION
+		SELECT rel.to_kind, rel.to_id FROM relations rel JOIN reach ON rel.from_kind = reach.kind AND rel.from_id = reach.id
+		WHERE rel.type = ?
+	)
+	SELECT id FROM reach WHERE kind = 'device'`
+
 // Descendants implements dm.RelationStore with a recursive query; UNION
 // (not UNION ALL) drops rows already reached, which ends cycles.
 func (r RelationRepo) Descendants(ctx context.Context, root models.EntityRef, typ string) ([]models.EntityRef, error) {

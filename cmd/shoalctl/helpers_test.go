@@ -42,11 +42,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	reg := objects.New()
-	svc, err := dm.New(dm.Config{DispatchInterval: 20 * time.Millisecond, AllowNoSec: true}, dm.Stores{
-		Devices: st.Devices(), Credentials: st.Credentials(), Profiles: st.Profiles(), Customers: st.Customers(),
-		Users: st.Users(), Tokens: st.Tokens(), Registrations: st.Registrations(), Observations: st.Observations(),
-		Attributes: st.Attributes(), Telemetry: st.Telemetry(), Events: st.Events(), Commands: st.Commands(),
-	}, reg, zerolog.Nop())
+	svc, err := dm.New(dm.Config{DispatchInterval: 20 * time.Millisecond, AllowNoSec: true}, st.Stores(), reg, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -130,3 +130,56 @@ func sameRefs(a, b []models.EntityRef) bool {
 	}
 	return true
 }
+
+// testDevicesUnderAsset: DeviceFilter.AssetID selects the devices an asset
+// contains, through nested assets, tolerating cycles, and combines with
+// the other filters.
+func testDevicesUnderAsset(t *testing.T, b Backend) {
+	ctx := t.Context()
+	st := b.Fresh(t)
+	asset := func(name string) models.EntityRef {
+		a := models.Asset{Name: name}
+		must(t, st.Assets().Create(ctx, &a))
+		return models.EntityRef{Kind: models.EntityAsset, ID: a.ID}
+	}
+	dev := func(ep string) models.EntityRef {
+		return models.EntityRef{Kind: models.EntityDevice, ID: newDevice(t, st, ep)}
+	}
+	put := func(from, to models.EntityRef, typ string) {
+		t.Helper()
+		must(t, st.Relations().Put(ctx, &models.Relation{From: from, To: to, Type: typ}))
+	}
+	site, floor, other := asset("site"), asset("floor"), asset("other")
+	d1, d2, d3, d4 := dev("d1"), dev("d2"), dev("d3"), dev("d4")
+	put(site, floor, models.RelationContains)
+	put(floor, d1, models.RelationContains)
+	put(site, d2, models.RelationContains)
+	put(site, d3, "manages") // not containment
+	put(floor, site, models.RelationContains)
+	put(other, d4, models.RelationContains)
+	list := func(f dm.DeviceFilter) []int64 {
+		t.Helper()
+		pg, err := st.Devices().List(ctx, f, dm.PageRequest{})
+		must(t, err)
+		var ids []int64
+		for _, d := range pg.Items {
+			ids = append(ids, d.ID)
+		}
+		if int(pg.Total) != len(ids) {
+			t.Errorf("total %d, %d items", pg.Total, len(ids))
+		}
+		return ids
+	}
+	if got := list(dm.DeviceFilter{AssetID: site.ID}); !reflect.DeepEqual(got, []int64{d1.ID, d2.ID}) {
+		t.Errorf("under site: %v, want %v", got, []int64{d1.ID, d2.ID})
+	}
+	if got := list(dm.DeviceFilter{AssetID: floor.ID}); !reflect.DeepEqual(got, []int64{d1.ID, d2.ID}) {
+		t.Errorf("under floor (the cycle leads back to site): %v", got)
+	}
+	if got := list(dm.DeviceFilter{AssetID: other.ID, Endpoints: []string{"d1"}}); len(got) != 0 {
+		t.Errorf("asset and endpoint filters AND: %v", got)
+	}
+	if got := list(dm.DeviceFilter{AssetID: 9999}); len(got) != 0 {
+		t.Errorf("a missing asset selects %v", got)
+	}
+}

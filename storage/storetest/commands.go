@@ -307,3 +307,25 @@ func testCommandRestart(t *testing.T, b Backend) {
 	must(t, err)
 	claim(t, st, dev, time.Time{}, c2.ID)
 }
+
+func testCommandsByCustomer(t *testing.T, b Backend) {
+	ctx := t.Context()
+	st := b.Fresh(t)
+	a, c := models.Customer{Name: "a"}, models.Customer{Name: "c"}
+	must(t, st.Customers().Create(ctx, &a))
+	must(t, st.Customers().Create(ctx, &c))
+	da := deviceNamed("da")
+	da.CustomerID = a.ID
+	must(t, st.Devices().Create(ctx, &da))
+	dc := deviceNamed("dc")
+	dc.CustomerID = c.ID
+	must(t, st.Devices().Create(ctx, &dc))
+	enqueue(t, st, readCmd(da.ID, "/3/0/1"))
+	enqueue(t, st, readCmd(dc.ID, "/3/0/1"))
+	enqueue(t, st, readCmd(dc.ID, "/3/0/2"))
+	pg, err := st.Commands().List(ctx, dm.CommandFilter{CustomerID: c.ID}, dm.PageRequest{})
+	must(t, err)
+	if pg.Total != 2 || pg.Items[0].DeviceID != dc.ID || pg.Items[1].DeviceID != dc.ID {
+		t.Errorf("customer c's commands %+v", pg.Items)
+	}
+}
