@@ -75,3 +75,11 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// who returns the caller of r. Every API route is authenticated, so it is
+// always there; were it missing, the zero Principal is scoped to no
+// customer and sees nothing.
+func who(r *http.Request) dm.Principal {
+	p, _ := principal(r)
+	return p
+}

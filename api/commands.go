@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -197,7 +196,7 @@ func (s *Server) sendCommand(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ep := endpointVar(r)
-	res, err := s.svc.Execute(r.Context(), ep, req, o)
+	res, err := s.svc.Execute(r.Context(), who(r), ep, req, o)
 	if err != nil {
 		return err
 	}
@@ -233,7 +232,7 @@ func (s *Server) sendSelectionCommand(w http.ResponseWriter, r *http.Request) er
 	ms := models.DeviceSelection{IDs: sel.IDs, Endpoints: sel.Endpoints, Labels: sel.Labels,
 		CustomerID: sel.Customer, AssetID: sel.Asset}
 	if sel.Profile != "" {
-		p, err := s.svc.GetProfile(r.Context(), string(sel.Profile))
+		p, err := s.svc.GetProfile(r.Context(), who(r), string(sel.Profile))
 		if errors.Is(err, dm.ErrNotFound) {
 			return badField("selection.profile", "no profile %q", sel.Profile)
 		}
@@ -246,7 +245,7 @@ func (s *Server) sendSelectionCommand(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	results, err := s.svc.ExecuteSelection(r.Context(), ms, req, o)
+	results, err := s.svc.ExecuteSelection(r.Context(), who(r), ms, req, o)
 	if err != nil {
 		return err
 	}
@@ -284,13 +283,13 @@ func (s *Server) commandList(w http.ResponseWriter, r *http.Request, ep string) 
 		}
 	}
 	if ep != "" {
-		d, err := s.svc.GetDevice(r.Context(), ep)
+		d, err := s.svc.GetDevice(r.Context(), who(r), ep)
 		if err != nil {
-			return fmt.Errorf("device %q: %w", ep, err)
+			return err
 		}
 		f.DeviceID = d.ID
 	}
-	page, err := s.svc.ListCommands(r.Context(), f, pr)
+	page, err := s.svc.ListCommands(r.Context(), who(r), f, pr)
 	if err != nil {
 		return err
 	}
@@ -302,7 +301,7 @@ func (s *Server) getCommand(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.svc.GetCommand(r.Context(), id)
+	c, err := s.svc.GetCommand(r.Context(), who(r), id)
 	if err != nil {
 		return err
 	}
@@ -314,7 +313,7 @@ func (s *Server) cancelCommand(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.svc.CancelCommand(r.Context(), id)
+	c, err := s.svc.CancelCommand(r.Context(), who(r), id)
 	if err != nil {
 		return err
 	}

@@ -74,7 +74,7 @@ func (s *Server) telemetry(w http.ResponseWriter, r *http.Request) error {
 		return badField("agg", "%q is not min, max, avg or last", agg)
 	}
 	ep := endpointVar(r)
-	series, err := s.svc.Telemetry(r.Context(), ep, tr)
+	series, err := s.svc.Telemetry(r.Context(), who(r), ep, tr)
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ type attributeDTO struct {
 }
 
 func (s *Server) attributes(w http.ResponseWriter, r *http.Request) error {
-	vs, err := s.svc.Attributes(r.Context(), endpointVar(r))
+	vs, err := s.svc.Attributes(r.Context(), who(r), endpointVar(r))
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.svc.ListDevices(r.Context(), f, pr)
+	page, err := s.svc.ListDevices(r.Context(), who(r), f, pr)
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func (s *Server) deviceFilter(r *http.Request, q url.Values) (dm.DeviceFilter, e
 		return f, err
 	}
 	if p := q.Get("profile"); p != "" {
-		prof, err := s.svc.GetProfile(r.Context(), p)
+		prof, err := s.svc.GetProfile(r.Context(), who(r), p)
 		if errors.Is(err, dm.ErrNotFound) {
 			return f, badField("profile", "no profile %q", p)
 		}
@@ -96,7 +96,7 @@ func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cd, err := s.svc.CreateDevice(r.Context(), in)
+	cd, err := s.svc.CreateDevice(r.Context(), who(r), in)
 	if err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getDevice(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.svc.GetDevice(r.Context(), endpointVar(r))
+	d, err := s.svc.GetDevice(r.Context(), who(r), endpointVar(r))
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func (s *Server) updateDevice(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.svc.UpdateDevice(r.Context(), endpointVar(r), patch)
+	d, err := s.svc.UpdateDevice(r.Context(), who(r), endpointVar(r), patch)
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func (s *Server) updateDevice(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteDevice(w http.ResponseWriter, r *http.Request) error {
-	if err := s.svc.DeleteDevice(r.Context(), endpointVar(r)); err != nil {
+	if err := s.svc.DeleteDevice(r.Context(), who(r), endpointVar(r)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

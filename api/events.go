@@ -62,7 +62,7 @@ func eventFilter(q url.Values) (dm.EventFilter, error) {
 
 func (s *Server) deviceEvents(w http.ResponseWriter, r *http.Request) error {
 	ep := endpointVar(r)
-	if _, err := s.svc.GetDevice(r.Context(), ep); err != nil {
+	if _, err := s.svc.GetDevice(r.Context(), who(r), ep); err != nil {
 		return err
 	}
 	f, err := eventFilter(r.URL.Query())
@@ -78,7 +78,7 @@ func (s *Server) eventList(w http.ResponseWriter, r *http.Request, f dm.EventFil
 	if err != nil {
 		return err
 	}
-	page, err := s.svc.Events(r.Context(), f, pr)
+	page, err := s.svc.Events(r.Context(), who(r), f, pr)
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 // shuts down. With last > 0 it first replays the stored events after it.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, f dm.EventFilter, last int64) error {
 	rc := http.NewResponseController(w)
-	sub, cancel := s.svc.Subscribe(f)
+	sub, cancel, err := s.svc.Subscribe(who(r), f)
+	if err != nil {
+		return err
+	}
 	defer cancel()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -131,7 +134,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, f dm.EventFilter
 	ctx := r.Context()
 	sent := last
 	if last > 0 {
-		evs, complete, err := s.replay(ctx, f, last)
+		evs, complete, err := s.replay(ctx, who(r), f, last)
 		if err != nil {
 			s.log.Warn().Err(err).Msg("api: sse: replay failed")
 			complete = false
@@ -210,11 +213,11 @@ func writeSSE(w http.ResponseWriter, name string, id int64, v any) error {
 
 // replay returns the stored events after last matching f, oldest first;
 // complete is false when more than ReplayLimit were missed.
-func (s *Server) replay(ctx context.Context, f dm.EventFilter, last int64) ([]models.Event, bool, error) {
+func (s *Server) replay(ctx context.Context, caller dm.Principal, f dm.EventFilter, last int64) ([]models.Event, bool, error) {
 	var out []models.Event
 	pr := dm.PageRequest{Limit: min(s.cfg.ReplayLimit, dm.MaxPageLimit)}
 	for {
-		page, err := s.svc.Events(ctx, f, pr)
+		page, err := s.svc.Events(ctx, caller, f, pr)
 		if err != nil {
 			return nil, false, err
 		}

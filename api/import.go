@@ -75,7 +75,11 @@ func (s *Server) importDevices(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if len(inputs) > 0 {
-		for _, res := range s.svc.ImportDevices(r.Context(), inputs) {
+		results, err := s.svc.ImportDevices(r.Context(), who(r), inputs)
+		if err != nil {
+			return err
+		}
+		for _, res := range results {
 			if res.Row < 1 || res.Row > len(index) {
 				continue
 			}

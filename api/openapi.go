@@ -113,8 +113,10 @@ func resp(desc string, schema obj) obj {
 }
 
 func problems(codes ...string) responses {
-	r := responses{"401": resp("no or bad bearer token", nil), "default": obj{"description": "an error",
-		"content": obj{"application/problem+json": obj{"schema": sref("Problem")}}}}
+	r := responses{"401": resp("no or bad bearer token", nil),
+		"403": obj{"description": problemText["403"], "content": obj{"application/problem+json": obj{"schema": sref("Problem")}}},
+		"default": obj{"description": "an error",
+			"content": obj{"application/problem+json": obj{"schema": sref("Problem")}}}}
 	for _, c := range codes {
 		r[c] = obj{"description": problemText[c], "content": obj{"application/problem+json": obj{"schema": sref("Problem")}}}
 	}
@@ -123,7 +125,8 @@ func problems(codes ...string) responses {
 
 var problemText = map[string]string{
 	"400": "invalid input; field names the member, parameter or route variable",
-	"404": "no such device, profile or command, or the device answered 4.04",
+	"403": "the token's role may not do this (a customer token gets 404 for another customer's records, never 403)",
+	"404": "no such record (or one of another customer), or the device answered 4.04",
 	"409": "conflict, or a device that cannot be reached when queuing was refused",
 	"413": "body too large",
 	"415": "unsupported media type",

@@ -80,7 +80,7 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, ep string, req 
 	if err := req.Validate(); err != nil {
 		return requestError(req, err)
 	}
-	res, err := s.svc.Execute(r.Context(), ep, req, o)
+	res, err := s.svc.Execute(r.Context(), who(r), ep, req, o)
 	if err != nil {
 		return err
 	}

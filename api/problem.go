@@ -22,6 +22,7 @@ const (
 	problemBase        = "urn:shoal:problem:"
 	typeInvalid        = problemBase + "invalid-input"
 	typeUnauthorized   = problemBase + "unauthorized"
+	typeForbidden      = problemBase + "forbidden"
 	typeNotFound       = problemBase + "not-found"
 	typeNoRoute        = problemBase + "no-such-route"
 	typeMethod         = problemBase + "method-not-allowed"
@@ -135,6 +136,8 @@ func problemFor(err error) problem {
 		return pr
 	case errors.Is(err, dm.ErrUnauthorized):
 		return p(http.StatusUnauthorized, typeUnauthorized, "Unauthorized")
+	case errors.Is(err, dm.ErrForbidden):
+		return p(http.StatusForbidden, typeForbidden, "Forbidden")
 	case errors.Is(err, dm.ErrNotFound):
 		return p(http.StatusNotFound, typeNotFound, "Not found")
 	case errors.Is(err, dm.ErrInvalid), errors.Is(err, server.ErrInvalidRequest),

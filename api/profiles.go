@@ -212,7 +212,7 @@ func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.svc.ListProfiles(r.Context(), pr)
+	page, err := s.svc.ListProfiles(r.Context(), who(r), pr)
 	if err != nil {
 		return err
 	}
@@ -232,7 +232,7 @@ func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if p, err = s.svc.CreateProfile(r.Context(), p); err != nil {
+	if p, err = s.svc.CreateProfile(r.Context(), who(r), p); err != nil {
 		return err
 	}
 	w.Header().Set("Location", V1+"/profiles/"+strconv.FormatInt(p.ID, 10))
@@ -240,7 +240,7 @@ func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getProfile(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.svc.GetProfile(r.Context(), mux.Vars(r)["profile"])
+	p, err := s.svc.GetProfile(r.Context(), who(r), mux.Vars(r)["profile"])
 	if err != nil {
 		return err
 	}
@@ -252,14 +252,14 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if p, err = s.svc.UpdateProfile(r.Context(), mux.Vars(r)["profile"], p); err != nil {
+	if p, err = s.svc.UpdateProfile(r.Context(), who(r), mux.Vars(r)["profile"], p); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, toProfileDTO(p))
 }
 
 func (s *Server) deleteProfile(w http.ResponseWriter, r *http.Request) error {
-	if err := s.svc.DeleteProfile(r.Context(), mux.Vars(r)["profile"]); err != nil {
+	if err := s.svc.DeleteProfile(r.Context(), who(r), mux.Vars(r)["profile"]); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -77,7 +77,7 @@ func BenchmarkRESTReadPaced(b *testing.B) {
 		svc := r.a.Service()
 		req := lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0/9"))
 		get = func() error {
-			_, err := svc.Execute(context.Background(), "bench-1", req, dm.CommandOptions{})
+			_, err := svc.Execute(context.Background(), dm.System(), "bench-1", req, dm.CommandOptions{})
 			return err
 		}
 	}

@@ -28,15 +28,46 @@ const (
 )
 
 // tokenCache remembers recent token lookups by hash so a busy client does
-// not cost a query per request.
+// not cost a query per request. Revoking a token, and any change to a
+// user, removes the entries concerned at once, so on this node a
+// revocation takes effect on the very next request; other nodes see it
+// within CacheTTL.
 type tokenCache struct {
 	ttl time.Duration
 	mu  sync.Mutex
-	m   map[string]cached[models.APIToken]
+	m   map[string]cached[authEntry]
+}
+
+// authEntry is a token with what its user says about it: a token of a
+// user takes the user's role and customer, and stops working while the
+// user is disabled.
+type authEntry struct {
+	tok      models.APIToken
+	role     models.Role
+	customer int64
+	disabled bool
 }
 
 func newTokenCache(ttl time.Duration) *tokenCache {
-	return &tokenCache{ttl: ttl, m: map[string]cached[models.APIToken]{}}
+	return &tokenCache{ttl: ttl, m: map[string]cached[authEntry]{}}
+}
+
+// forgetToken drops the cached entry of token id.
+func (tc *tokenCache) forgetToken(id int64) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	for h, e := range tc.m {
+		if e.v.tok.ID == id {
+			delete(tc.m, h)
+		}
+	}
+}
+
+// forgetAll empties the cache (a user changed).
+func (tc *tokenCache) forgetAll() {
+	tc.mu.Lock()
+	clear(tc.m)
+	tc.mu.Unlock()
 }
 
 // hashToken returns the stored form of a token.
@@ -74,17 +105,12 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 	tc.mu.Lock()
 	e, ok := tc.m[h]
 	tc.mu.Unlock()
-	t := e.v
 	if !ok || now.Sub(e.at) >= tc.ttl {
-		var err error
-		t, err = s.st.Tokens.ByHash(ctx, h)
-		if errors.Is(err, ErrNotFound) {
-			return Principal{}, fmt.Errorf("%w: unknown token", ErrUnauthorized)
-		}
+		ae, err := s.loadAuth(ctx, h)
 		if err != nil {
 			return Principal{}, err
 		}
-		e = cached[models.APIToken]{v: t, at: now}
+		e = cached[authEntry]{v: ae, at: now}
 		tc.mu.Lock()
 		if len(tc.m) > 100000 {
 			clear(tc.m)
@@ -92,21 +118,49 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 		tc.m[h] = e
 		tc.mu.Unlock()
 	}
+	t := e.v.tok
 	switch {
 	case t.Revoked:
 		return Principal{}, fmt.Errorf("%w: token %s… was revoked", ErrUnauthorized, t.Prefix)
 	case !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt):
 		return Principal{}, fmt.Errorf("%w: token %s… expired", ErrUnauthorized, t.Prefix)
+	case e.v.disabled:
+		return Principal{}, fmt.Errorf("%w: token %s…: its user is disabled", ErrUnauthorized, t.Prefix)
 	}
 	if now.Sub(t.LastUsedAt) >= tokenTouchEvery {
 		if err := s.st.Tokens.Touch(ctx, t.ID, now); err == nil {
-			t.LastUsedAt = now
+			e.v.tok.LastUsedAt = now
 			tc.mu.Lock()
-			tc.m[h] = cached[models.APIToken]{v: t, at: e.at}
+			if _, still := tc.m[h]; still {
+				tc.m[h] = cached[authEntry]{v: e.v, at: e.at}
+			}
 			tc.mu.Unlock()
 		}
 	}
-	return Principal{TokenID: t.ID, Role: string(t.Role), CustomerID: t.CustomerID}, nil
+	return Principal{TokenID: t.ID, Name: t.Name, Role: e.v.role, CustomerID: e.v.customer, UserID: t.UserID}, nil
+}
+
+// loadAuth reads a token by hash and, for a user's token, the user.
+func (s *Service) loadAuth(ctx context.Context, h string) (authEntry, error) {
+	t, err := s.st.Tokens.ByHash(ctx, h)
+	if errors.Is(err, ErrNotFound) {
+		return authEntry{}, fmt.Errorf("%w: unknown token", ErrUnauthorized)
+	}
+	if err != nil {
+		return authEntry{}, err
+	}
+	ae := authEntry{tok: t, role: t.Role, customer: t.CustomerID}
+	if t.UserID != 0 {
+		u, err := s.st.Users.Get(ctx, t.UserID)
+		if errors.Is(err, ErrNotFound) {
+			return authEntry{}, fmt.Errorf("%w: token %s…: its user is gone", ErrUnauthorized, t.Prefix)
+		}
+		if err != nil {
+			return authEntry{}, err
+		}
+		ae.role, ae.customer, ae.disabled = u.Role, u.CustomerID, u.Disabled
+	}
+	return ae, nil
 }
 
 // EnsureAdminToken makes sure an admin can log in. With fromEnv (the

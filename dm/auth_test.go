@@ -30,7 +30,7 @@ func TestAdminTokenAndAuthenticate(t *testing.T) {
 			t.Fatalf("second start printed %q: %v", again, err)
 		}
 		p, err := e.svc.Authenticate(ctx, "Bearer "+tok)
-		if err != nil || p.Role != string(models.RoleAdmin) || p.TokenID == 0 {
+		if err != nil || p.Role != models.RoleAdmin || p.TokenID == 0 {
 			t.Fatalf("authenticate: %v %+v", err, p)
 		}
 		stored, err := e.st.Tokens().Get(ctx, p.TokenID)
@@ -71,12 +71,12 @@ func TestProfileValidation(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(), envOpts{})
 	ctx := context.Background()
 	ok := telemetryProfile("good", models.ObserveSingle)
-	p, err := e.svc.CreateProfile(ctx, ok)
+	p, err := e.svc.CreateProfile(ctx, dm.System(), ok)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, ref := range []string{"good", "1"} {
-		if got, err := e.svc.GetProfile(ctx, ref); err != nil || got.ID != p.ID {
+		if got, err := e.svc.GetProfile(ctx, dm.System(), ref); err != nil || got.ID != p.ID {
 			t.Errorf("GetProfile(%q): %v %+v", ref, err, got)
 		}
 	}
@@ -104,28 +104,28 @@ func TestProfileValidation(t *testing.T) {
 	} {
 		bad := telemetryProfile("bad", models.ObserveSingle)
 		tc.mod(&bad)
-		_, err := e.svc.CreateProfile(ctx, bad)
+		_, err := e.svc.CreateProfile(ctx, dm.System(), bad)
 		if !isErr(err, dm.ErrInvalid) || !strings.Contains(err.Error(), tc.field) {
 			t.Errorf("%s: %v", tc.field, err)
 		}
 	}
-	if _, err := e.svc.CreateProfile(ctx, ok); !isErr(err, dm.ErrConflict) {
+	if _, err := e.svc.CreateProfile(ctx, dm.System(), ok); !isErr(err, dm.ErrConflict) {
 		t.Errorf("duplicate name: %v", err)
 	}
-	e.svc.CreateDevice(ctx, dm.DeviceInput{Endpoint: "uses-good", Profile: "good"})
-	if err := e.svc.DeleteProfile(ctx, "good"); !isErr(err, dm.ErrConflict) {
+	e.svc.CreateDevice(ctx, dm.System(), dm.DeviceInput{Endpoint: "uses-good", Profile: "good"})
+	if err := e.svc.DeleteProfile(ctx, dm.System(), "good"); !isErr(err, dm.ErrConflict) {
 		t.Errorf("deleting a used profile: %v", err)
 	}
 	upd := p
 	upd.Description = "changed"
-	if got, err := e.svc.UpdateProfile(ctx, "good", upd); err != nil || got.Description != "changed" {
+	if got, err := e.svc.UpdateProfile(ctx, dm.System(), "good", upd); err != nil || got.Description != "changed" {
 		t.Errorf("update: %v %+v", err, got)
 	}
-	v, err := e.svc.GetDevice(ctx, "uses-good")
+	v, err := e.svc.GetDevice(ctx, dm.System(), "uses-good")
 	if err != nil || v.Profile != "good" {
 		t.Errorf("device view: %v %+v", err, v)
 	}
-	if _, err := e.svc.GetProfile(ctx, "missing"); !isErr(err, dm.ErrNotFound) {
+	if _, err := e.svc.GetProfile(ctx, dm.System(), "missing"); !isErr(err, dm.ErrNotFound) {
 		t.Errorf("missing: %v", err)
 	}
 }

@@ -24,7 +24,7 @@ func BenchmarkServerCredentialsPSK(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := svc.CreateDevice(ctx, dm.DeviceInput{Endpoint: "bench-psk"}); err != nil {
+	if _, err := svc.CreateDevice(ctx, dm.System(), dm.DeviceInput{Endpoint: "bench-psk"}); err != nil {
 		b.Fatal(err)
 	}
 	creds := svc.ServerCredentials()

@@ -32,7 +32,7 @@ func TestQueuedCommandDeliveredOnWake(t *testing.T) {
 		})
 		e.waitStatus(t, "sleepy", models.StatusOnline)
 		waitFor(t, "device info read", func() bool {
-			v, _ := e.svc.GetDevice(ctx, "sleepy")
+			v, _ := e.svc.GetDevice(ctx, dm.System(), "sleepy")
 			return v.Info.Manufacturer != ""
 		})
 		dev.c.Sleep()
@@ -41,15 +41,15 @@ func TestQueuedCommandDeliveredOnWake(t *testing.T) {
 		w := lwm2m.NewRequest(lwm2m.OpWrite, lwm2m.MustPath("/1/0/1"))
 		n := lwm2m.NewResource(1, lwm2m.IntValue(777))
 		w.Content = &n
-		first, err := e.svc.Execute(ctx, "sleepy", w, dm.CommandOptions{})
+		first, err := e.svc.Execute(ctx, dm.System(), "sleepy", w, dm.CommandOptions{})
 		if err != nil || !first.Queued || first.Command.ID == 0 || first.Command.State != models.CommandPending {
 			t.Fatalf("write to a sleeping device: %v %+v", err, first)
 		}
-		second, err := e.svc.Execute(ctx, "sleepy", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/1/0/1")), dm.CommandOptions{})
+		second, err := e.svc.Execute(ctx, dm.System(), "sleepy", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/1/0/1")), dm.CommandOptions{})
 		if err != nil || !second.Queued {
 			t.Fatalf("read: %v %+v", err, second)
 		}
-		if _, err := e.svc.Execute(ctx, "sleepy", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0")), dm.CommandOptions{NoQueue: true}); !isErr(err, server.ErrDeviceAsleep) {
+		if _, err := e.svc.Execute(ctx, dm.System(), "sleepy", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0")), dm.CommandOptions{NoQueue: true}); !isErr(err, server.ErrDeviceAsleep) {
 			t.Fatalf("NoQueue on a sleeping device: %v", err)
 		}
 		if got, _ := dev.c.Get(lwm2m.MustPath("/1/0/1")); got.Int() == 777 {
@@ -58,13 +58,13 @@ func TestQueuedCommandDeliveredOnWake(t *testing.T) {
 		dev.c.Wake()
 		var c models.Command
 		waitFor(t, "the read delivered", func() bool {
-			c, err = e.svc.GetCommand(ctx, second.Command.ID)
+			c, err = e.svc.GetCommand(ctx, dm.System(), second.Command.ID)
 			return err == nil && c.State.Terminal()
 		})
 		if c.State != models.CommandSucceeded || c.Result == nil || c.Result.Content.Value.Int() != 777 {
 			t.Fatalf("read after the write: %+v %+v", c, c.Result)
 		}
-		w1, _ := e.svc.GetCommand(ctx, first.Command.ID)
+		w1, _ := e.svc.GetCommand(ctx, dm.System(), first.Command.ID)
 		if w1.State != models.CommandSucceeded || w1.Attempts != 1 || w1.Result.Code != lwm2m.CodeChanged {
 			t.Fatalf("write: %+v", w1)
 		}
@@ -78,12 +78,12 @@ func TestQueuedCommandWaitAndExpiry(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b, envOpts{})
 		ctx := context.Background()
-		if _, err := e.svc.CreateDevice(ctx, dm.DeviceInput{Endpoint: "offline"}); err != nil {
+		if _, err := e.svc.CreateDevice(ctx, dm.System(), dm.DeviceInput{Endpoint: "offline"}); err != nil {
 			t.Fatal(err)
 		}
-		sub, cancel := e.svc.Subscribe(dm.EventFilter{Endpoint: "offline"})
+		sub, cancel := subscribe(t, e.svc, dm.EventFilter{Endpoint: "offline"})
 		defer cancel()
-		res, err := e.svc.Execute(ctx, "offline", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0")),
+		res, err := e.svc.Execute(ctx, dm.System(), "offline", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0")),
 			dm.CommandOptions{Expiry: 200 * time.Millisecond, Wait: 20 * time.Second})
 		if err != nil || !res.Queued {
 			t.Fatalf("%v %+v", err, res)
@@ -93,19 +93,19 @@ func TestQueuedCommandWaitAndExpiry(t *testing.T) {
 		}
 		waitEvent(t, sub, "command.queued")
 
-		res, err = e.svc.Execute(ctx, "offline", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0")), dm.CommandOptions{})
+		res, err = e.svc.Execute(ctx, dm.System(), "offline", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0")), dm.CommandOptions{})
 		if err != nil || res.Command.State != models.CommandPending || res.Command.MaxAttempts != 3 || res.Command.ExpiresAt.IsZero() {
 			t.Fatalf("default policy: %v %+v", err, res.Command)
 		}
-		c, err := e.svc.CancelCommand(ctx, res.Command.ID)
+		c, err := e.svc.CancelCommand(ctx, dm.System(), res.Command.ID)
 		if err != nil || c.State != models.CommandCancelled {
 			t.Fatalf("cancel: %v %+v", err, c)
 		}
-		if c, err = e.svc.CancelCommand(ctx, res.Command.ID); err != nil || c.State != models.CommandCancelled {
+		if c, err = e.svc.CancelCommand(ctx, dm.System(), res.Command.ID); err != nil || c.State != models.CommandCancelled {
 			t.Fatalf("cancel twice: %v %+v", err, c)
 		}
 		waitEvent(t, sub, "command.cancelled")
-		pg, err := e.svc.ListCommands(ctx, dm.CommandFilter{States: []models.CommandState{models.CommandExpired, models.CommandCancelled}}, dm.PageRequest{})
+		pg, err := e.svc.ListCommands(ctx, dm.System(), dm.CommandFilter{States: []models.CommandState{models.CommandExpired, models.CommandCancelled}}, dm.PageRequest{})
 		if err != nil || pg.Total != 2 {
 			t.Fatalf("list: %v %+v", err, pg)
 		}
@@ -118,13 +118,13 @@ func TestQueueFull(t *testing.T) {
 	b.Options.QueueDepth = 2
 	e := newEnv(t, b, envOpts{})
 	ctx := context.Background()
-	e.svc.CreateDevice(ctx, dm.DeviceInput{Endpoint: "full"})
+	e.svc.CreateDevice(ctx, dm.System(), dm.DeviceInput{Endpoint: "full"})
 	for i := 0; i < 2; i++ {
-		if _, err := e.svc.Execute(ctx, "full", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0")), dm.CommandOptions{}); err != nil {
+		if _, err := e.svc.Execute(ctx, dm.System(), "full", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0")), dm.CommandOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := e.svc.Execute(ctx, "full", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0")), dm.CommandOptions{}); !isErr(err, dm.ErrQueueFull) {
+	if _, err := e.svc.Execute(ctx, dm.System(), "full", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0")), dm.CommandOptions{}); !isErr(err, dm.ErrQueueFull) {
 		t.Fatalf("third command: %v", err)
 	}
 }
@@ -135,22 +135,22 @@ func TestExecuteSelection(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(), envOpts{})
 	ctx := context.Background()
 	e.pskDevice(t, "sel-a", dm.DeviceInput{Labels: map[string]string{"fleet": "x"}}, nil)
-	e.svc.CreateDevice(ctx, dm.DeviceInput{Endpoint: "sel-b", Labels: map[string]string{"fleet": "x"}})
-	e.svc.CreateDevice(ctx, dm.DeviceInput{Endpoint: "sel-c", Labels: map[string]string{"fleet": "y"}})
+	e.svc.CreateDevice(ctx, dm.System(), dm.DeviceInput{Endpoint: "sel-b", Labels: map[string]string{"fleet": "x"}})
+	e.svc.CreateDevice(ctx, dm.System(), dm.DeviceInput{Endpoint: "sel-c", Labels: map[string]string{"fleet": "y"}})
 	e.waitStatus(t, "sel-a", models.StatusOnline)
-	res, err := e.svc.ExecuteSelection(ctx, models.DeviceSelection{Labels: map[string]string{"fleet": "x"}},
+	res, err := e.svc.ExecuteSelection(ctx, dm.System(), models.DeviceSelection{Labels: map[string]string{"fleet": "x"}},
 		lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0/0")), dm.CommandOptions{})
 	if err != nil || len(res) != 2 || res[0].Command.Endpoint != "sel-a" || res[1].Command.Endpoint != "sel-b" {
 		t.Fatalf("%v %+v", err, res)
 	}
 	waitFor(t, "delivered to the online device", func() bool {
-		c, _ := e.svc.GetCommand(ctx, res[0].Command.ID)
+		c, _ := e.svc.GetCommand(ctx, dm.System(), res[0].Command.ID)
 		return c.State == models.CommandSucceeded && c.Result.Content.Value.Str() == "Shoal"
 	})
-	if c, _ := e.svc.GetCommand(ctx, res[1].Command.ID); c.State != models.CommandPending {
+	if c, _ := e.svc.GetCommand(ctx, dm.System(), res[1].Command.ID); c.State != models.CommandPending {
 		t.Fatalf("offline device's command: %s", c.State)
 	}
-	if _, err := e.svc.ExecuteSelection(ctx, models.DeviceSelection{}, lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0")), dm.CommandOptions{}); !isErr(err, dm.ErrInvalid) {
+	if _, err := e.svc.ExecuteSelection(ctx, dm.System(), models.DeviceSelection{}, lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0")), dm.CommandOptions{}); !isErr(err, dm.ErrInvalid) {
 		t.Fatalf("empty selection: %v", err)
 	}
 }
@@ -160,7 +160,7 @@ func TestExecuteSelection(t *testing.T) {
 func TestRegistrationEventsAndStatus(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(), envOpts{})
 	ctx := context.Background()
-	sub, cancel := e.svc.Subscribe(dm.EventFilter{Endpoint: "coming-going", Types: []string{"status"}})
+	sub, cancel := subscribe(t, e.svc, dm.EventFilter{Endpoint: "coming-going", Types: []string{"status"}})
 	defer cancel()
 	dev, _ := e.pskDevice(t, "coming-going", dm.DeviceInput{}, nil)
 	ev := waitEvent(t, sub, "status")
@@ -177,7 +177,7 @@ func TestRegistrationEventsAndStatus(t *testing.T) {
 		t.Fatalf("second status event %s", ev.Data)
 	}
 	e.waitStatus(t, "coming-going", models.StatusOffline)
-	pg, err := e.svc.Events(ctx, dm.EventFilter{Endpoint: "coming-going", Types: []string{"registered", "deregistered"}}, dm.PageRequest{})
+	pg, err := e.svc.Events(ctx, dm.System(), dm.EventFilter{Endpoint: "coming-going", Types: []string{"registered", "deregistered"}}, dm.PageRequest{})
 	if err != nil || len(pg.Items) != 2 || pg.Items[0].Type != "deregistered" {
 		t.Fatalf("stored events: %v %+v", err, pg.Items)
 	}
@@ -192,7 +192,7 @@ func TestProfileAwakeWindow(t *testing.T) {
 		server: func(c *server.Config) { c.AwakeWindow, c.RequestTimeout = time.Minute, time.Second },
 	})
 	ctx := context.Background()
-	prof, err := e.svc.CreateProfile(ctx, models.Profile{Name: "short-awake", Spec: models.ProfileSpec{AwakeWindow: models.Duration(300 * time.Millisecond)}})
+	prof, err := e.svc.CreateProfile(ctx, dm.System(), models.Profile{Name: "short-awake", Spec: models.ProfileSpec{AwakeWindow: models.Duration(300 * time.Millisecond)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,22 +201,22 @@ func TestProfileAwakeWindow(t *testing.T) {
 	})
 	e.waitStatus(t, "napper", models.StatusOnline)
 	waitFor(t, "the profile applied", func() bool {
-		pg, _ := e.svc.Events(ctx, dm.EventFilter{Endpoint: "napper", Types: []string{"profile.applied"}}, dm.PageRequest{})
+		pg, _ := e.svc.Events(ctx, dm.System(), dm.EventFilter{Endpoint: "napper", Types: []string{"profile.applied"}}, dm.PageRequest{})
 		return len(pg.Items) == 1
 	})
 	dev.c.Sleep()
 	var res dm.CommandResult
 	waitFor(t, "a command queued for the silent device", func() bool {
-		res, err = e.svc.Execute(ctx, "napper", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0/0")), dm.CommandOptions{NoQueue: true})
+		res, err = e.svc.Execute(ctx, dm.System(), "napper", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0/0")), dm.CommandOptions{NoQueue: true})
 		return isErr(err, server.ErrDeviceAsleep)
 	})
-	res, err = e.svc.Execute(ctx, "napper", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0/0")), dm.CommandOptions{})
+	res, err = e.svc.Execute(ctx, dm.System(), "napper", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0/0")), dm.CommandOptions{})
 	if err != nil || !res.Queued {
 		t.Fatalf("%v %+v", err, res)
 	}
 	dev.c.Wake()
 	waitFor(t, "delivered after the wake", func() bool {
-		c, _ := e.svc.GetCommand(ctx, res.Command.ID)
+		c, _ := e.svc.GetCommand(ctx, dm.System(), res.Command.ID)
 		return c.State == models.CommandSucceeded
 	})
 }

@@ -20,12 +20,18 @@ import (
 // shows up; the caller gets it at once (Queued true) unless o.Wait > 0
 // asks to wait for its result. A device's error answer is a successful
 // Execute whose Response carries the code.
-func (s *Service) Execute(ctx context.Context, endpoint string, req lwm2m.Request, o CommandOptions) (CommandResult, error) {
+//
+// A customer runs commands on its own devices only, and only those
+// checkOp allows.
+func (s *Service) Execute(ctx context.Context, who Principal, endpoint string, req lwm2m.Request, o CommandOptions) (CommandResult, error) {
 	if err := s.checkRequest(&req); err != nil {
 		return CommandResult{}, err
 	}
-	d, err := s.device(ctx, endpoint)
+	d, err := s.deviceFor(ctx, who, endpoint)
 	if err != nil {
+		return CommandResult{}, err
+	}
+	if err := checkOp(who, req); err != nil {
 		return CommandResult{}, err
 	}
 	if !o.Queue && s.rt.presence.reachable(endpoint, s.now()) {
@@ -122,17 +128,18 @@ func (s *Service) enqueue(ctx context.Context, d models.Device, req lwm2m.Reques
 
 // ExecuteSelection queues req for every device the selection matches and
 // returns one result per device. A device whose queue is full gets a
-// failed result (ID 0) with the reason; the others are queued.
-func (s *Service) ExecuteSelection(ctx context.Context, sel models.DeviceSelection, req lwm2m.Request, o CommandOptions) ([]CommandResult, error) {
+// failed result (ID 0) with the reason; the others are queued. A customer
+// selects among its own devices only.
+func (s *Service) ExecuteSelection(ctx context.Context, who Principal, sel models.DeviceSelection, req lwm2m.Request, o CommandOptions) ([]CommandResult, error) {
 	if err := s.checkRequest(&req); err != nil {
 		return nil, err
 	}
-	if sel.AssetID != 0 {
-		return nil, fmt.Errorf("%w: selection.asset_id: selecting by asset is not supported yet", ErrInvalid)
+	if err := checkOp(who, req); err != nil {
+		return nil, err
 	}
-	f := DeviceFilter{IDs: sel.IDs, Endpoints: sel.Endpoints, Labels: sel.Labels, ProfileID: sel.ProfileID, CustomerID: sel.CustomerID}
-	if len(f.IDs) == 0 && len(f.Endpoints) == 0 && len(f.Labels) == 0 && f.ProfileID == 0 && f.CustomerID == 0 {
-		return nil, fmt.Errorf("%w: selection: selects nothing (give ids, endpoints, labels, a profile or a customer)", ErrInvalid)
+	f, err := s.selectionFilter(ctx, who, sel)
+	if err != nil {
+		return nil, err
 	}
 	var out []CommandResult
 	p := PageRequest{Limit: MaxPageLimit}
@@ -159,25 +166,72 @@ func (s *Service) ExecuteSelection(ctx context.Context, sel models.DeviceSelecti
 }
 
 // GetCommand returns a stored command.
-func (s *Service) GetCommand(ctx context.Context, id int64) (models.Command, error) {
-	return s.st.Commands.Get(ctx, id)
+func (s *Service) GetCommand(ctx context.Context, who Principal, id int64) (models.Command, error) {
+	c, err := s.st.Commands.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return models.Command{}, notFound("command", id)
+	}
+	if err != nil || !who.scoped() {
+		return c, err
+	}
+	d, err := s.deviceByID(ctx, c.DeviceID)
+	if errors.Is(err, ErrNotFound) || err == nil && !who.sees(d.CustomerID) {
+		return models.Command{}, notFound("command", id)
+	}
+	return c, err
 }
 
 // CancelCommand cancels a pending (or in-flight) command.
-func (s *Service) CancelCommand(ctx context.Context, id int64) (models.Command, error) {
+func (s *Service) CancelCommand(ctx context.Context, who Principal, id int64) (models.Command, error) {
+	if _, err := s.GetCommand(ctx, who, id); err != nil {
+		return models.Command{}, err
+	}
 	c, err := s.st.Commands.Cancel(ctx, id, s.now())
 	if err != nil {
 		return c, err
 	}
 	s.rt.waiters.done(c)
-	s.record(ctx, models.Event{DeviceID: c.DeviceID, Endpoint: c.Endpoint, Category: models.CategoryOperation,
-		Type: "command.cancelled", Data: jsonOf(map[string]any{"command_id": c.ID})})
+	ev := models.Event{DeviceID: c.DeviceID, Endpoint: c.Endpoint, Category: models.CategoryOperation,
+		Type: "command.cancelled", Actor: who.Actor(), Data: jsonOf(map[string]any{"command_id": c.ID})}
+	if d, err := s.deviceByID(ctx, c.DeviceID); err == nil {
+		ev.CustomerID = d.CustomerID
+	}
+	s.record(ctx, ev)
 	return c, nil
 }
 
-// ListCommands lists stored commands in id order.
-func (s *Service) ListCommands(ctx context.Context, f CommandFilter, p PageRequest) (Page[models.Command], error) {
+// ListCommands lists stored commands in id order; a customer lists its
+// devices' commands.
+func (s *Service) ListCommands(ctx context.Context, who Principal, f CommandFilter, p PageRequest) (Page[models.Command], error) {
+	if err := who.scopeCustomer(&f.CustomerID); err != nil {
+		return Page[models.Command]{}, err
+	}
 	return s.st.Commands.List(ctx, f, p)
+}
+
+// selectionFilter turns a device selection into a device filter, scoped
+// to what who sees. An asset selects the devices it contains, through
+// nested assets; a customer's selection of an asset it does not own
+// selects nothing.
+func (s *Service) selectionFilter(ctx context.Context, who Principal, sel models.DeviceSelection) (DeviceFilter, error) {
+	f := DeviceFilter{IDs: sel.IDs, Endpoints: sel.Endpoints, Labels: sel.Labels, ProfileID: sel.ProfileID,
+		CustomerID: sel.CustomerID, AssetID: sel.AssetID}
+	if len(f.IDs) == 0 && len(f.Endpoints) == 0 && len(f.Labels) == 0 && f.ProfileID == 0 && f.CustomerID == 0 && f.AssetID == 0 {
+		return f, fmt.Errorf("%w: selection: selects nothing (give ids, endpoints, labels, a profile, a customer or an asset)", ErrInvalid)
+	}
+	if f.ProfileID != 0 {
+		if err := needFleet(who, "selecting devices by profile"); err != nil {
+			return f, err
+		}
+	}
+	if f.AssetID != 0 {
+		if _, err := s.assetFor(ctx, who, f.AssetID); errors.Is(err, ErrNotFound) {
+			return f, fmt.Errorf("%w: selection.asset: no asset %d", ErrInvalid, f.AssetID)
+		} else if err != nil {
+			return f, err
+		}
+	}
+	return f, who.scopeCustomer(&f.CustomerID)
 }
 
 // checkRequest validates a request and, where Shoal knows the object,

@@ -59,7 +59,7 @@ func TestX509DeviceRegisters(t *testing.T) {
 	}})
 	ctx := context.Background()
 	cert, key := selfSigned(t, "x509-dev", time.Now().Add(time.Hour))
-	created, err := e.svc.CreateDevice(ctx, dm.DeviceInput{Endpoint: "x509-dev",
+	created, err := e.svc.CreateDevice(ctx, dm.System(), dm.DeviceInput{Endpoint: "x509-dev",
 		Credentials: &dm.CredentialsInput{Mode: "x509", CertificatePEM: pemOf(cert)}})
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func TestX509DeviceRegisters(t *testing.T) {
 func TestCreateDeviceCredentials(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(), envOpts{})
 	ctx := context.Background()
-	c, err := e.svc.CreateDevice(ctx, dm.DeviceInput{Endpoint: "given", Credentials: &dm.CredentialsInput{Mode: "psk", PSKIdentity: "id-given", PSKKeyHex: "00112233445566778899aabbccddeeff"}})
+	c, err := e.svc.CreateDevice(ctx, dm.System(), dm.DeviceInput{Endpoint: "given", Credentials: &dm.CredentialsInput{Mode: "psk", PSKIdentity: "id-given", PSKKeyHex: "00112233445566778899aabbccddeeff"}})
 	if err != nil || c.PSKKeyHex != "" || c.Credential.PSKIdentity != "id-given" {
 		t.Fatalf("given key: %v %+v", err, c)
 	}
@@ -88,7 +88,7 @@ func TestCreateDeviceCredentials(t *testing.T) {
 	startDevice(t, client.Config{Endpoint: "given", ServerURI: e.coapsURI(), PSKIdentity: "id-given", PSKKey: key})
 	e.waitStatus(t, "given", models.StatusOnline)
 
-	if _, err := e.svc.CreateDevice(ctx, dm.DeviceInput{Endpoint: "plain", Credentials: &dm.CredentialsInput{Mode: "nosec"}}); err != nil {
+	if _, err := e.svc.CreateDevice(ctx, dm.System(), dm.DeviceInput{Endpoint: "plain", Credentials: &dm.CredentialsInput{Mode: "nosec"}}); err != nil {
 		t.Fatal(err)
 	}
 	startDevice(t, client.Config{Endpoint: "plain", ServerURI: e.coapURI()})
@@ -113,20 +113,20 @@ func TestCreateDeviceCredentials(t *testing.T) {
 		{dm.DeviceInput{Endpoint: "old", Credentials: &dm.CredentialsInput{Mode: "x509", CertificatePEM: pemOf(expired)}}, "credentials.certificate"},
 		{dm.DeviceInput{Endpoint: "ok", Credentials: &dm.CredentialsInput{Mode: "x509", CertificatePEM: pemOf(other)}}, "credentials.certificate"},
 	} {
-		_, err := e.svc.CreateDevice(ctx, tc.in)
+		_, err := e.svc.CreateDevice(ctx, dm.System(), tc.in)
 		if !isErr(err, dm.ErrInvalid) || !strings.Contains(err.Error(), tc.field) {
 			t.Errorf("%+v: %v, want ErrInvalid naming %s", tc.in, err, tc.field)
 		}
 	}
-	if _, err := e.svc.CreateDevice(ctx, dm.DeviceInput{Endpoint: "given"}); !isErr(err, dm.ErrConflict) {
+	if _, err := e.svc.CreateDevice(ctx, dm.System(), dm.DeviceInput{Endpoint: "given"}); !isErr(err, dm.ErrConflict) {
 		t.Errorf("duplicate endpoint: %v", err)
 	}
 	// A taken PSK identity is refused and leaves no half-made device.
-	_, err = e.svc.CreateDevice(ctx, dm.DeviceInput{Endpoint: "dup-id", Credentials: &dm.CredentialsInput{PSKIdentity: "id-given"}})
+	_, err = e.svc.CreateDevice(ctx, dm.System(), dm.DeviceInput{Endpoint: "dup-id", Credentials: &dm.CredentialsInput{PSKIdentity: "id-given"}})
 	if !isErr(err, dm.ErrConflict) {
 		t.Errorf("duplicate identity: %v", err)
 	}
-	if _, err := e.svc.GetDevice(ctx, "dup-id"); !isErr(err, dm.ErrNotFound) {
+	if _, err := e.svc.GetDevice(ctx, dm.System(), "dup-id"); !isErr(err, dm.ErrNotFound) {
 		t.Errorf("device of a refused credential: %v", err)
 	}
 }
@@ -134,7 +134,7 @@ func TestCreateDeviceCredentials(t *testing.T) {
 // TestNoSecRefusedWhenNotAllowed: NoSec devices need AllowNoSec.
 func TestNoSecRefusedWhenNotAllowed(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(), envOpts{dm: func(c *dm.Config) { c.AllowNoSec = false }})
-	_, err := e.svc.CreateDevice(context.Background(), dm.DeviceInput{Endpoint: "plain", Credentials: &dm.CredentialsInput{Mode: "nosec"}})
+	_, err := e.svc.CreateDevice(context.Background(), dm.System(), dm.DeviceInput{Endpoint: "plain", Credentials: &dm.CredentialsInput{Mode: "nosec"}})
 	if !isErr(err, dm.ErrInvalid) {
 		t.Fatalf("%v", err)
 	}
@@ -155,10 +155,13 @@ func TestUnknownNoSecAutoCreated(t *testing.T) {
 // TestImportDevices reports per row.
 func TestImportDevices(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(), envOpts{})
-	res := e.svc.ImportDevices(context.Background(), []dm.DeviceInput{
+	res, err := e.svc.ImportDevices(context.Background(), dm.System(), []dm.DeviceInput{
 		{Endpoint: "imp-1"}, {Endpoint: "bad endpoint"}, {Endpoint: "imp-1"},
 		{Endpoint: "imp-2", Credentials: &dm.CredentialsInput{PSKKeyHex: "abcd"}},
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(res) != 4 || !res[0].OK || res[0].PSKKeyHex == "" || res[1].OK || !strings.Contains(res[1].Error, "endpoint") ||
 		res[2].OK || !strings.Contains(res[2].Error, "conflict") || !res[3].OK || res[3].PSKKeyHex != "" || res[3].Row != 4 {
 		t.Fatalf("%+v", res)

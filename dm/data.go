@@ -10,8 +10,8 @@ import (
 
 // Telemetry returns a device's time series: raw points, or buckets when
 // q.Interval > 0 (Agg defaults to avg). Series come out in key order.
-func (s *Service) Telemetry(ctx context.Context, endpoint string, q TelemetryRequest) ([]TelemetrySeries, error) {
-	d, err := s.device(ctx, endpoint)
+func (s *Service) Telemetry(ctx context.Context, who Principal, endpoint string, q TelemetryRequest) ([]TelemetrySeries, error) {
+	d, err := s.deviceFor(ctx, who, endpoint)
 	if err != nil {
 		return nil, err
 	}
@@ -85,8 +85,8 @@ func sorted(by map[string]*TelemetrySeries) []TelemetrySeries {
 }
 
 // Attributes returns a device's latest values in path order.
-func (s *Service) Attributes(ctx context.Context, endpoint string) ([]models.AttributeValue, error) {
-	d, err := s.device(ctx, endpoint)
+func (s *Service) Attributes(ctx context.Context, who Principal, endpoint string) ([]models.AttributeValue, error) {
+	d, err := s.deviceFor(ctx, who, endpoint)
 	if err != nil {
 		return nil, err
 	}

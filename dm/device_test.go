@@ -20,7 +20,7 @@ func TestDeviceLifecycle(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b, envOpts{})
 		ctx := context.Background()
-		sub, cancel := e.svc.Subscribe(dm.EventFilter{Endpoint: "dev-1"})
+		sub, cancel := subscribe(t, e.svc, dm.EventFilter{Endpoint: "dev-1"})
 		defer cancel()
 		dev, created := e.pskDevice(t, "dev-1", dm.DeviceInput{Name: "first", Labels: map[string]string{"site": "lab"}}, nil)
 		if created.Device.Status != models.StatusNever || created.Credential.Mode != "psk" || created.Credential.PSKIdentity != "dev-1" {
@@ -35,7 +35,7 @@ func TestDeviceLifecycle(t *testing.T) {
 			t.Fatalf("registration %+v", v.Registration)
 		}
 		waitFor(t, "device info", func() bool {
-			v, _ = e.svc.GetDevice(ctx, "dev-1")
+			v, _ = e.svc.GetDevice(ctx, dm.System(), "dev-1")
 			return v.Info.Manufacturer == "Shoal"
 		})
 		if v.Info.Model != "shoal-sim" || v.Info.Serial != "dev-1" || v.Info.Firmware != "1.0.0" || v.Info.Battery == nil {
@@ -52,14 +52,14 @@ func TestDeviceLifecycle(t *testing.T) {
 		w := lwm2m.NewRequest(lwm2m.OpWrite, lwm2m.MustPath("/1/0/1"))
 		n := lwm2m.NewResource(1, lwm2m.StringValue("120")) // converted to the resource's integer type
 		w.Content = &n
-		res, err := e.svc.Execute(ctx, "dev-1", w, dm.CommandOptions{})
+		res, err := e.svc.Execute(ctx, dm.System(), "dev-1", w, dm.CommandOptions{})
 		if err != nil || res.Response.Code != lwm2m.CodeChanged {
 			t.Fatalf("write: %v %+v", err, res.Response)
 		}
 		if got, _ := dev.c.Get(lwm2m.MustPath("/1/0/1")); got.Int() != 120 {
 			t.Fatalf("device lifetime %v after write", got)
 		}
-		res, err = e.svc.Execute(ctx, "dev-1", lwm2m.NewRequest(lwm2m.OpExecute, lwm2m.MustPath("/3303/0/5605")), dm.CommandOptions{})
+		res, err = e.svc.Execute(ctx, dm.System(), "dev-1", lwm2m.NewRequest(lwm2m.OpExecute, lwm2m.MustPath("/3303/0/5605")), dm.CommandOptions{})
 		if err != nil || res.Response.Code != lwm2m.CodeChanged {
 			t.Fatalf("execute: %v %+v", err, res.Response)
 		}
@@ -70,20 +70,20 @@ func TestDeviceLifecycle(t *testing.T) {
 		bad := lwm2m.NewRequest(lwm2m.OpWrite, lwm2m.MustPath("/1/0/1"))
 		nb := lwm2m.NewResource(1, lwm2m.StringValue("soon"))
 		bad.Content = &nb
-		if _, err := e.svc.Execute(ctx, "dev-1", bad, dm.CommandOptions{}); !isErr(err, dm.ErrInvalid) {
+		if _, err := e.svc.Execute(ctx, dm.System(), "dev-1", bad, dm.CommandOptions{}); !isErr(err, dm.ErrInvalid) {
 			t.Fatalf("write of a bad value: %v", err)
 		}
-		if _, err := e.svc.Execute(ctx, "nobody", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0")), dm.CommandOptions{}); !isErr(err, dm.ErrNotFound) {
+		if _, err := e.svc.Execute(ctx, dm.System(), "nobody", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0")), dm.CommandOptions{}); !isErr(err, dm.ErrNotFound) {
 			t.Fatalf("unknown device: %v", err)
 		}
 
 		// Delete: credentials revoked, session closed; the same key no
 		// longer handshakes.
-		all, _ := e.svc.Subscribe(dm.EventFilter{Categories: []models.EventCategory{models.CategorySecurity}})
-		if err := e.svc.DeleteDevice(ctx, "dev-1"); err != nil {
+		all, _ := subscribe(t, e.svc, dm.EventFilter{Categories: []models.EventCategory{models.CategorySecurity}})
+		if err := e.svc.DeleteDevice(ctx, dm.System(), "dev-1"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.GetDevice(ctx, "dev-1"); !isErr(err, dm.ErrNotFound) {
+		if _, err := e.svc.GetDevice(ctx, dm.System(), "dev-1"); !isErr(err, dm.ErrNotFound) {
 			t.Fatalf("after delete: %v", err)
 		}
 		dev.stop()

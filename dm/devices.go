@@ -24,9 +24,12 @@ const (
 	maxLabels     = 64
 )
 
-// CreateDevice adds a device with its credential. A PSK left out is
-// generated and returned once, in CreatedDevice.PSKKeyHex.
-func (s *Service) CreateDevice(ctx context.Context, in DeviceInput) (CreatedDevice, error) {
+// CreateDevice adds a device with its credential (admin or operator). A
+// PSK left out is generated and returned once, in CreatedDevice.PSKKeyHex.
+func (s *Service) CreateDevice(ctx context.Context, who Principal, in DeviceInput) (CreatedDevice, error) {
+	if err := needFleet(who, "creating a device"); err != nil {
+		return CreatedDevice{}, err
+	}
 	d := models.Device{Endpoint: strings.TrimSpace(in.Endpoint), Name: strings.TrimSpace(in.Name), Labels: in.Labels,
 		Status: models.StatusNever}
 	if err := checkEndpoint(d.Endpoint); err != nil {
@@ -61,7 +64,9 @@ func (s *Service) CreateDevice(ctx context.Context, in DeviceInput) (CreatedDevi
 	}
 	s.rt.devices.drop(d.Endpoint)
 	s.rt.creds.forget(d.Endpoint, cred)
-	s.record(ctx, deviceEvent(d, models.CategoryAudit, "device.created", map[string]any{"mode": cred.Mode, "psk_identity": cred.PSKIdentity, "fingerprint": cred.Fingerprint}))
+	ev := deviceEvent(d, models.CategoryAudit, "device.created", map[string]any{"mode": cred.Mode, "psk_identity": cred.PSKIdentity, "fingerprint": cred.Fingerprint})
+	ev.Actor = who.Actor()
+	s.record(ctx, ev)
 	v, err := s.view(ctx, d)
 	if err != nil {
 		return CreatedDevice{}, err
@@ -70,16 +75,20 @@ func (s *Service) CreateDevice(ctx context.Context, in DeviceInput) (CreatedDevi
 }
 
 // GetDevice returns a device with its registration and device info.
-func (s *Service) GetDevice(ctx context.Context, endpoint string) (DeviceView, error) {
-	d, err := s.st.Devices.GetByEndpoint(ctx, endpoint)
+func (s *Service) GetDevice(ctx context.Context, who Principal, endpoint string) (DeviceView, error) {
+	d, err := s.storedDevice(ctx, who, endpoint)
 	if err != nil {
 		return DeviceView{}, err
 	}
 	return s.view(ctx, d)
 }
 
-// ListDevices lists devices with their registrations and device info.
-func (s *Service) ListDevices(ctx context.Context, f DeviceFilter, p PageRequest) (Page[DeviceView], error) {
+// ListDevices lists devices with their registrations and device info; a
+// customer lists its own.
+func (s *Service) ListDevices(ctx context.Context, who Principal, f DeviceFilter, p PageRequest) (Page[DeviceView], error) {
+	if err := who.scopeCustomer(&f.CustomerID); err != nil {
+		return Page[DeviceView]{}, err
+	}
 	pg, err := s.st.Devices.List(ctx, f, p)
 	if err != nil {
 		return Page[DeviceView]{}, err
@@ -96,11 +105,18 @@ func (s *Service) ListDevices(ctx context.Context, f DeviceFilter, p PageRequest
 }
 
 // UpdateDevice changes a device's name, profile, customer or labels. A new
-// profile applies from the device's next registration.
-func (s *Service) UpdateDevice(ctx context.Context, endpoint string, patch DevicePatch) (DeviceView, error) {
-	d, err := s.st.Devices.GetByEndpoint(ctx, endpoint)
+// profile applies from the device's next registration. A customer may
+// rename and relabel its own devices; moving a device to another profile
+// or customer needs the admin or operator role.
+func (s *Service) UpdateDevice(ctx context.Context, who Principal, endpoint string, patch DevicePatch) (DeviceView, error) {
+	d, err := s.storedDevice(ctx, who, endpoint)
 	if err != nil {
 		return DeviceView{}, err
+	}
+	if patch.Profile != nil || patch.Customer != nil {
+		if err := needFleet(who, "changing a device's profile or customer"); err != nil {
+			return DeviceView{}, err
+		}
 	}
 	if patch.Name != nil {
 		d.Name = strings.TrimSpace(*patch.Name)
@@ -135,17 +151,22 @@ func (s *Service) UpdateDevice(ctx context.Context, endpoint string, patch Devic
 		}
 		s.rt.presence.setWindow(d.Endpoint, w)
 	}
-	s.record(ctx, deviceEvent(d, models.CategoryAudit, "device.updated", nil))
+	ev := deviceEvent(d, models.CategoryAudit, "device.updated", nil)
+	ev.Actor = who.Actor()
+	s.record(ctx, ev)
 	return s.view(ctx, d)
 }
 
 // DeleteDevice revokes the device's credentials (so it can no longer
 // handshake), closes its live DTLS session, forgets its registration and
-// observations, cancels its queued commands and deletes it. Its telemetry
-// and events stay until retention removes them.
-func (s *Service) DeleteDevice(ctx context.Context, endpoint string) error {
-	d, err := s.st.Devices.GetByEndpoint(ctx, endpoint)
+// observations, cancels its queued commands and deletes it (admin or
+// operator). Its telemetry and events stay until retention removes them.
+func (s *Service) DeleteDevice(ctx context.Context, who Principal, endpoint string) error {
+	d, err := s.storedDevice(ctx, who, endpoint)
 	if err != nil {
+		return err
+	}
+	if err := needFleet(who, "deleting a device"); err != nil {
 		return err
 	}
 	now := s.now()
@@ -177,13 +198,19 @@ func (s *Service) DeleteDevice(ctx context.Context, endpoint string) error {
 		return err
 	}
 	s.rt.devices.drop(endpoint)
-	s.record(ctx, deviceEvent(d, models.CategoryAudit, "device.deleted", nil))
+	ev := deviceEvent(d, models.CategoryAudit, "device.deleted", nil)
+	ev.Actor = who.Actor()
+	s.record(ctx, ev)
 	return nil
 }
 
 // ImportDevices creates many devices and reports on each row; a failed
-// row does not stop the others.
-func (s *Service) ImportDevices(ctx context.Context, rows []DeviceInput) []ImportResult {
+// row does not stop the others. A caller that may not create devices gets
+// ErrForbidden and no rows.
+func (s *Service) ImportDevices(ctx context.Context, who Principal, rows []DeviceInput) ([]ImportResult, error) {
+	if err := needFleet(who, "importing devices"); err != nil {
+		return nil, err
+	}
 	out := make([]ImportResult, 0, len(rows))
 	for i, in := range rows {
 		r := ImportResult{Row: i + 1, Endpoint: in.Endpoint}
@@ -192,7 +219,7 @@ func (s *Service) ImportDevices(ctx context.Context, rows []DeviceInput) []Impor
 			out = append(out, r)
 			continue
 		}
-		c, err := s.CreateDevice(ctx, in)
+		c, err := s.CreateDevice(ctx, who, in)
 		if err != nil {
 			r.Error = err.Error()
 		} else {
@@ -200,7 +227,27 @@ func (s *Service) ImportDevices(ctx context.Context, rows []DeviceInput) []Impor
 		}
 		out = append(out, r)
 	}
-	return out
+	return out, nil
+}
+
+// storedDevice reads a device from the store (not the cache) and hides it
+// from callers who may not see it.
+func (s *Service) storedDevice(ctx context.Context, who Principal, ep string) (models.Device, error) {
+	d, err := s.st.Devices.GetByEndpoint(ctx, ep)
+	if errors.Is(err, ErrNotFound) || err == nil && !who.sees(d.CustomerID) {
+		return models.Device{}, notFound("device", ep)
+	}
+	return d, err
+}
+
+// deviceFor returns a device from the cache, hidden from callers who may
+// not see it.
+func (s *Service) deviceFor(ctx context.Context, who Principal, ep string) (models.Device, error) {
+	d, err := s.device(ctx, ep)
+	if errors.Is(err, ErrNotFound) || err == nil && !who.sees(d.CustomerID) {
+		return models.Device{}, notFound("device", ep)
+	}
+	return d, err
 }
 
 // view adds the live state to a device.
@@ -246,7 +293,7 @@ func (s *Service) profileRef(ctx context.Context, ref string) (int64, error) {
 	if strings.TrimSpace(ref) == "" {
 		return 0, nil
 	}
-	p, err := s.GetProfile(ctx, ref)
+	p, err := s.getProfile(ctx, ref)
 	if errors.Is(err, ErrNotFound) {
 		return 0, fmt.Errorf("%w: profile: no profile %q", ErrInvalid, ref)
 	}

@@ -21,3 +21,8 @@ var (
 
 // ErrUnauthorized: a bearer token is missing, unknown, revoked or expired.
 var ErrUnauthorized = errors.New("unauthorized")
+
+// ErrForbidden: the caller's role may not do this. A customer-scoped
+// caller gets ErrNotFound, not ErrForbidden, for another customer's
+// records: to it they do not exist.
+var ErrForbidden = errors.New("forbidden")

@@ -49,8 +49,17 @@ func (s *Subscription) Dropped() uint64 { return s.s.dropped.Load() }
 func newHub(size int) *hub { return &hub{size: size, subs: map[*sub]struct{}{}} }
 
 // Subscribe returns a feed of the events matching f (its time range is
-// ignored) and the function that cancels it.
-func (s *Service) Subscribe(f EventFilter) (*Subscription, func()) {
+// ignored) and the function that cancels it. A customer's feed carries
+// only its customer's events.
+func (s *Service) Subscribe(who Principal, f EventFilter) (*Subscription, func(), error) {
+	if err := who.scopeCustomer(&f.CustomerID); err != nil {
+		return nil, nil, err
+	}
+	sub, cancel := s.subscribe(f)
+	return sub, cancel, nil
+}
+
+func (s *Service) subscribe(f EventFilter) (*Subscription, func()) {
 	h := s.rt.hub
 	sb := &sub{f: f, ch: make(chan models.Event, h.size)}
 	h.mu.Lock()
@@ -144,8 +153,11 @@ func deviceEvent(d models.Device, cat models.EventCategory, typ string, data any
 	return e
 }
 
-// Events lists stored events, newest first.
-func (s *Service) Events(ctx context.Context, f EventFilter, p PageRequest) (Page[models.Event], error) {
+// Events lists stored events, newest first; a customer lists its own.
+func (s *Service) Events(ctx context.Context, who Principal, f EventFilter, p PageRequest) (Page[models.Event], error) {
+	if err := who.scopeCustomer(&f.CustomerID); err != nil {
+		return Page[models.Event]{}, err
+	}
 	if f.Endpoint != "" && f.DeviceID == 0 {
 		if d, err := s.device(ctx, f.Endpoint); err == nil {
 			f.DeviceID = d.ID

@@ -193,7 +193,7 @@ func (d *device) stop() {
 func (e *env) pskDevice(t *testing.T, ep string, in dm.DeviceInput, mod func(*client.Config)) (*device, dm.CreatedDevice) {
 	t.Helper()
 	in.Endpoint = ep
-	created, err := e.svc.CreateDevice(context.Background(), in)
+	created, err := e.svc.CreateDevice(context.Background(), dm.System(), in)
 	if err != nil {
 		t.Fatalf("create %s: %v", ep, err)
 	}
@@ -226,7 +226,7 @@ func (e *env) waitStatus(t *testing.T, ep string, want models.DeviceStatus) dm.D
 	var v dm.DeviceView
 	waitFor(t, "status "+string(want)+" for "+ep, func() bool {
 		var err error
-		v, err = e.svc.GetDevice(context.Background(), ep)
+		v, err = e.svc.GetDevice(context.Background(), dm.System(), ep)
 		return err == nil && v.Status == want
 	})
 	return v
@@ -235,7 +235,7 @@ func (e *env) waitStatus(t *testing.T, ep string, want models.DeviceStatus) dm.D
 // read performs a synchronous read.
 func (e *env) read(t *testing.T, ep string, p string) dm.CommandResult {
 	t.Helper()
-	res, err := e.svc.Execute(context.Background(), ep, lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath(p)), dm.CommandOptions{})
+	res, err := e.svc.Execute(context.Background(), dm.System(), ep, lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath(p)), dm.CommandOptions{})
 	if err != nil {
 		t.Fatalf("read %s %s: %v", ep, p, err)
 	}
@@ -269,4 +269,14 @@ func testLog(t *testing.T) zerolog.Logger {
 		return zerolog.Nop()
 	}
 	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+}
+
+// subscribe is a system subscription to svc's live events.
+func subscribe(t testing.TB, svc *dm.Service, f dm.EventFilter) (*dm.Subscription, func()) {
+	t.Helper()
+	sub, cancel, err := svc.Subscribe(dm.System(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub, cancel
 }

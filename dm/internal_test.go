@@ -29,7 +29,7 @@ func TestBackoff(t *testing.T) {
 func TestSlowSubscriberGetsDropMarker(t *testing.T) {
 	s := &Service{}
 	s.rt = &runtime{hub: newHub(2)}
-	sub, cancel := s.Subscribe(EventFilter{Types: []string{"x"}})
+	sub, cancel := s.subscribe(EventFilter{Types: []string{"x"}})
 	defer cancel()
 	for i := range 5 {
 		s.rt.hub.publish(models.Event{ID: int64(i + 1), Type: "x"})

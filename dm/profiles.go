@@ -14,8 +14,14 @@ import (
 // maxProfileName bounds profile names.
 const maxProfileName = 128
 
+// Profiles are fleet configuration: every profile use case needs the
+// admin or operator role.
+
 // CreateProfile validates and stores a profile.
-func (s *Service) CreateProfile(ctx context.Context, p models.Profile) (models.Profile, error) {
+func (s *Service) CreateProfile(ctx context.Context, who Principal, p models.Profile) (models.Profile, error) {
+	if err := needFleet(who, "managing profiles"); err != nil {
+		return models.Profile{}, err
+	}
 	p.ID = 0
 	if err := s.validateProfile(&p); err != nil {
 		return models.Profile{}, err
@@ -23,12 +29,19 @@ func (s *Service) CreateProfile(ctx context.Context, p models.Profile) (models.P
 	if err := s.st.Profiles.Create(ctx, &p); err != nil {
 		return models.Profile{}, err
 	}
-	s.record(ctx, models.Event{Category: models.CategoryAudit, Type: "profile.created", Data: jsonOf(map[string]any{"id": p.ID, "name": p.Name})})
+	s.record(ctx, models.Event{Category: models.CategoryAudit, Type: "profile.created", Actor: who.Actor(), Data: jsonOf(map[string]any{"id": p.ID, "name": p.Name})})
 	return p, nil
 }
 
 // GetProfile returns a profile by name or numeric id.
-func (s *Service) GetProfile(ctx context.Context, ref string) (models.Profile, error) {
+func (s *Service) GetProfile(ctx context.Context, who Principal, ref string) (models.Profile, error) {
+	if err := needFleet(who, "reading profiles"); err != nil {
+		return models.Profile{}, err
+	}
+	return s.getProfile(ctx, ref)
+}
+
+func (s *Service) getProfile(ctx context.Context, ref string) (models.Profile, error) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
 		return models.Profile{}, fmt.Errorf("%w: profile: empty reference", ErrInvalid)
@@ -43,14 +56,17 @@ func (s *Service) GetProfile(ctx context.Context, ref string) (models.Profile, e
 }
 
 // ListProfiles lists profiles.
-func (s *Service) ListProfiles(ctx context.Context, p PageRequest) (Page[models.Profile], error) {
+func (s *Service) ListProfiles(ctx context.Context, who Principal, p PageRequest) (Page[models.Profile], error) {
+	if err := needFleet(who, "reading profiles"); err != nil {
+		return Page[models.Profile]{}, err
+	}
 	return s.st.Profiles.List(ctx, p)
 }
 
 // UpdateProfile replaces a profile's name, description and spec. Devices
 // get the new spec when they next register.
-func (s *Service) UpdateProfile(ctx context.Context, ref string, p models.Profile) (models.Profile, error) {
-	old, err := s.GetProfile(ctx, ref)
+func (s *Service) UpdateProfile(ctx context.Context, who Principal, ref string, p models.Profile) (models.Profile, error) {
+	old, err := s.GetProfile(ctx, who, ref)
 	if err != nil {
 		return models.Profile{}, err
 	}
@@ -65,13 +81,13 @@ func (s *Service) UpdateProfile(ctx context.Context, ref string, p models.Profil
 		return models.Profile{}, err
 	}
 	s.rt.devices.dropProfile(p.ID)
-	s.record(ctx, models.Event{Category: models.CategoryAudit, Type: "profile.updated", Data: jsonOf(map[string]any{"id": p.ID, "name": p.Name})})
+	s.record(ctx, models.Event{Category: models.CategoryAudit, Type: "profile.updated", Actor: who.Actor(), Data: jsonOf(map[string]any{"id": p.ID, "name": p.Name})})
 	return p, nil
 }
 
 // DeleteProfile deletes a profile no device uses (ErrConflict otherwise).
-func (s *Service) DeleteProfile(ctx context.Context, ref string) error {
-	p, err := s.GetProfile(ctx, ref)
+func (s *Service) DeleteProfile(ctx context.Context, who Principal, ref string) error {
+	p, err := s.GetProfile(ctx, who, ref)
 	if err != nil {
 		return err
 	}
@@ -79,7 +95,7 @@ func (s *Service) DeleteProfile(ctx context.Context, ref string) error {
 		return err
 	}
 	s.rt.devices.dropProfile(p.ID)
-	s.record(ctx, models.Event{Category: models.CategoryAudit, Type: "profile.deleted", Data: jsonOf(map[string]any{"id": p.ID, "name": p.Name})})
+	s.record(ctx, models.Event{Category: models.CategoryAudit, Type: "profile.deleted", Actor: who.Actor(), Data: jsonOf(map[string]any{"id": p.ID, "name": p.Name})})
 	return nil
 }
 

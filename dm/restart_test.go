@@ -21,19 +21,19 @@ func TestRestartKeepsRegistrationsAndObservations(t *testing.T) {
 		dsn := b.NewDSN(t)
 		e1 := startEnv(t, b, dsn, envOpts{})
 		ctx := context.Background()
-		prof, err := e1.svc.CreateProfile(ctx, models.Profile{Name: "temp", Spec: models.ProfileSpec{
+		prof, err := e1.svc.CreateProfile(ctx, dm.System(), models.Profile{Name: "temp", Spec: models.ProfileSpec{
 			Observe:   models.ObserveSpec{Targets: []models.ObserveTarget{{Path: lwm2m.MustPath("/3303/0/5700")}}},
 			Telemetry: []models.PathMapping{{Path: lwm2m.MustPath("/3303/0/5700"), Name: "t"}}}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e1.svc.CreateDevice(ctx, dm.DeviceInput{Endpoint: "udp-dev", Profile: prof.Name, Credentials: &dm.CredentialsInput{Mode: "nosec"}}); err != nil {
+		if _, err := e1.svc.CreateDevice(ctx, dm.System(), dm.DeviceInput{Endpoint: "udp-dev", Profile: prof.Name, Credentials: &dm.CredentialsInput{Mode: "nosec"}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e1.svc.CreateDevice(ctx, dm.DeviceInput{Endpoint: "absent"}); err != nil {
+		if _, err := e1.svc.CreateDevice(ctx, dm.System(), dm.DeviceInput{Endpoint: "absent"}); err != nil {
 			t.Fatal(err)
 		}
-		queued, err := e1.svc.Execute(ctx, "absent", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0")), dm.CommandOptions{})
+		queued, err := e1.svc.Execute(ctx, dm.System(), "absent", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0")), dm.CommandOptions{})
 		if err != nil || !queued.Queued {
 			t.Fatal(err)
 		}
@@ -60,13 +60,13 @@ func TestRestartKeepsRegistrationsAndObservations(t *testing.T) {
 		}
 		dev.c.Set(lwm2m.MustPath("/3303/0/5700"), lwm2m.FloatValue(-4.5))
 		waitFor(t, "a notification after restart stored", func() bool {
-			s, err := e2.svc.Telemetry(ctx, "udp-dev", dm.TelemetryRequest{Keys: []string{"t"}})
+			s, err := e2.svc.Telemetry(ctx, dm.System(), "udp-dev", dm.TelemetryRequest{Keys: []string{"t"}})
 			if err != nil || len(s) != 1 {
 				return false
 			}
 			return s[0].Points[len(s[0].Points)-1].Value.Float() == -4.5
 		})
-		if c, err := e2.svc.GetCommand(ctx, queued.Command.ID); err != nil || c.State != models.CommandPending {
+		if c, err := e2.svc.GetCommand(ctx, dm.System(), queued.Command.ID); err != nil || c.State != models.CommandPending {
 			t.Fatalf("queued command after restart: %v %+v", err, c)
 		}
 	})

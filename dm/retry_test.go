@@ -60,30 +60,30 @@ func TestRetryPolicy(t *testing.T) {
 		server: func(c *server.Config) { c.RequestTimeout = 200 * time.Millisecond },
 	})
 	ctx := context.Background()
-	prof, err := e.svc.CreateProfile(ctx, models.Profile{Name: "retry", Spec: models.ProfileSpec{
+	prof, err := e.svc.CreateProfile(ctx, dm.System(), models.Profile{Name: "retry", Spec: models.ProfileSpec{
 		Retry: models.RetryPolicy{MaxAttempts: 2, Backoff: models.Duration(100 * time.Millisecond)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.CreateDevice(ctx, dm.DeviceInput{Endpoint: "mute", Profile: prof.Name, Credentials: &dm.CredentialsInput{Mode: "nosec"}}); err != nil {
+	if _, err := e.svc.CreateDevice(ctx, dm.System(), dm.DeviceInput{Endpoint: "mute", Profile: prof.Name, Credentials: &dm.CredentialsInput{Mode: "nosec"}}); err != nil {
 		t.Fatal(err)
 	}
-	sub, cancel := e.svc.Subscribe(dm.EventFilter{Endpoint: "mute", Types: []string{"command.retry", "command.failed"}})
+	sub, cancel := subscribe(t, e.svc, dm.EventFilter{Endpoint: "mute", Types: []string{"command.retry", "command.failed"}})
 	defer cancel()
 	muteDevice(t, e, "mute")
 	e.waitStatus(t, "mute", models.StatusOnline)
 
 	// A synchronous command times out and says so.
-	if _, err := e.svc.Execute(ctx, "mute", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0")), dm.CommandOptions{}); !isErr(err, server.ErrTimeout) {
+	if _, err := e.svc.Execute(ctx, dm.System(), "mute", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0")), dm.CommandOptions{}); !isErr(err, server.ErrTimeout) {
 		t.Fatalf("sync read of a mute device: %v", err)
 	}
-	res, err := e.svc.Execute(ctx, "mute", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0")), dm.CommandOptions{Queue: true})
+	res, err := e.svc.Execute(ctx, dm.System(), "mute", lwm2m.NewRequest(lwm2m.OpRead, lwm2m.MustPath("/3/0")), dm.CommandOptions{Queue: true})
 	if err != nil || !res.Queued || res.Command.MaxAttempts != 2 {
 		t.Fatalf("%v %+v", err, res.Command)
 	}
 	waitEvent(t, sub, "command.retry")
 	waitEvent(t, sub, "command.failed")
-	c, err := e.svc.GetCommand(ctx, res.Command.ID)
+	c, err := e.svc.GetCommand(ctx, dm.System(), res.Command.ID)
 	if err != nil || c.State != models.CommandFailed || c.Attempts != 2 || c.Error == "" {
 		t.Fatalf("%v %+v", err, c)
 	}

@@ -42,6 +42,8 @@ type runtime struct {
 	bg         sync.WaitGroup
 	// runCtx is Run's context, for work started by listener callbacks.
 	runCtx atomic.Pointer[context.Context]
+	// relMu serialises changes to the asset hierarchy (cycle checks).
+	relMu sync.Mutex
 }
 
 func newRuntime(s *Service) *runtime {

@@ -297,13 +297,6 @@ type TelemetrySeries struct {
 	Buckets []models.TelemetryBucket
 }
 
-// Principal is who a bearer token belongs to.
-type Principal struct {
-	TokenID    int64
-	Role       string
-	CustomerID int64
-}
-
 // Service is dm's use cases over the stores and a Sender.
 type Service struct {
 	cfg    Config

@@ -38,12 +38,12 @@ func TestProfileObservesAndMapsTelemetry(t *testing.T) {
 		ctx := context.Background()
 		for i, strategy := range []models.ObserveStrategy{models.ObserveSingle, models.ObserveCompositeAll, models.ObserveCompositePerObject} {
 			t.Run(string(strategy), func(t *testing.T) {
-				prof, err := e.svc.CreateProfile(ctx, telemetryProfile("p-"+string(strategy), strategy))
+				prof, err := e.svc.CreateProfile(ctx, dm.System(), telemetryProfile("p-"+string(strategy), strategy))
 				if err != nil {
 					t.Fatal(err)
 				}
 				ep := "tele-" + string(strategy)
-				live, cancel := e.svc.Subscribe(dm.EventFilter{Endpoint: ep, Types: []string{"telemetry", "profile.applied"}})
+				live, cancel := subscribe(t, e.svc, dm.EventFilter{Endpoint: ep, Types: []string{"telemetry", "profile.applied"}})
 				defer cancel()
 				dev, _ := e.pskDevice(t, ep, dm.DeviceInput{Profile: prof.Name}, nil)
 				applied := waitEvent(t, live, "profile.applied")
@@ -83,14 +83,14 @@ func TestProfileObservesAndMapsTelemetry(t *testing.T) {
 				}
 				var series []dm.TelemetrySeries
 				waitFor(t, "the point stored", func() bool {
-					series, err = e.svc.Telemetry(ctx, ep, dm.TelemetryRequest{Keys: []string{"temperature"}, From: before.Add(-time.Second)})
+					series, err = e.svc.Telemetry(ctx, dm.System(), ep, dm.TelemetryRequest{Keys: []string{"temperature"}, From: before.Add(-time.Second)})
 					return err == nil && len(series) == 1 && len(series[0].Points) > 0 &&
 						series[0].Points[len(series[0].Points)-1].Value.Float() == 21.5+float64(i)
 				})
 				if p := series[0].Points[len(series[0].Points)-1]; p.Value.Type() != lwm2m.TypeFloat {
 					t.Fatalf("point %+v lost its type", p)
 				}
-				attrs, err := e.svc.Attributes(ctx, ep)
+				attrs, err := e.svc.Attributes(ctx, dm.System(), ep)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -103,7 +103,7 @@ func TestProfileObservesAndMapsTelemetry(t *testing.T) {
 				if !named {
 					t.Fatalf("attributes %+v: no memory_free", attrs)
 				}
-				agg, err := e.svc.Telemetry(ctx, ep, dm.TelemetryRequest{Keys: []string{"temperature"}, Interval: time.Hour, Agg: models.AggMax})
+				agg, err := e.svc.Telemetry(ctx, dm.System(), ep, dm.TelemetryRequest{Keys: []string{"temperature"}, Interval: time.Hour, Agg: models.AggMax})
 				if err != nil || len(agg) != 1 || len(agg[0].Buckets) == 0 {
 					t.Fatalf("downsampled: %v %+v", err, agg)
 				}
@@ -116,7 +116,7 @@ func TestProfileObservesAndMapsTelemetry(t *testing.T) {
 func TestSendIsIngested(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(), envOpts{})
 	ctx := context.Background()
-	prof, err := e.svc.CreateProfile(ctx, models.Profile{Name: "send", Spec: models.ProfileSpec{
+	prof, err := e.svc.CreateProfile(ctx, dm.System(), models.Profile{Name: "send", Spec: models.ProfileSpec{
 		Telemetry: []models.PathMapping{{Path: lwm2m.MustPath("/3303/0/5700"), Name: "t"}}}})
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +128,7 @@ func TestSendIsIngested(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "sent value stored", func() bool {
-		s, err := e.svc.Telemetry(ctx, "sender", dm.TelemetryRequest{Keys: []string{"t"}})
+		s, err := e.svc.Telemetry(ctx, dm.System(), "sender", dm.TelemetryRequest{Keys: []string{"t"}})
 		return err == nil && len(s) == 1 && s[0].Points[0].Value.Float() == 30.25
 	})
 }

@@ -55,8 +55,8 @@ func runDemo(ctx context.Context, a *app.App, n int, dataDir string, out io.Writ
 		return errors.New("demo: both LwM2M listeners are disabled")
 	}
 	svc := a.Service()
-	if _, err := svc.GetProfile(ctx, sim.DemoProfileName); errors.Is(err, dm.ErrNotFound) {
-		if _, err := svc.CreateProfile(ctx, sim.DemoProfile()); err != nil {
+	if _, err := svc.GetProfile(ctx, dm.System(), sim.DemoProfileName); errors.Is(err, dm.ErrNotFound) {
+		if _, err := svc.CreateProfile(ctx, dm.System(), sim.DemoProfile()); err != nil {
 			return fmt.Errorf("demo: profile: %w", err)
 		}
 	} else if err != nil {
@@ -91,11 +91,15 @@ func provisionDemo(ctx context.Context, svc *dm.Service, devs []sim.Device) erro
 		rows[i] = dm.DeviceInput{Endpoint: d.Endpoint, Name: "Demo device " + strings.TrimPrefix(d.Endpoint, "demo-"),
 			Profile: sim.DemoProfileName, Labels: map[string]string{"demo": "true"}, Credentials: cred}
 	}
-	for _, res := range svc.ImportDevices(ctx, rows) {
+	results, err := svc.ImportDevices(ctx, dm.System(), rows)
+	if err != nil {
+		return err
+	}
+	for _, res := range results {
 		if res.OK {
 			continue
 		}
-		if _, err := svc.GetDevice(ctx, res.Endpoint); err == nil {
+		if _, err := svc.GetDevice(ctx, dm.System(), res.Endpoint); err == nil {
 			continue // created by an earlier demo run
 		}
 		return fmt.Errorf("demo: creating %s: %s", res.Endpoint, res.Error)

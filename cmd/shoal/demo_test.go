@@ -65,18 +65,18 @@ func TestServeDemo(t *testing.T) {
 		go func() { done <- runWithDemo(ctx, a, 5, dir, &out) }()
 		svc := a.Service()
 		demoUntil(t, "5 demo devices online", func() bool {
-			page, err := svc.ListDevices(ctx, dm.DeviceFilter{Labels: map[string]string{"demo": "true"},
+			page, err := svc.ListDevices(ctx, dm.System(), dm.DeviceFilter{Labels: map[string]string{"demo": "true"},
 				Statuses: []models.DeviceStatus{models.StatusOnline}}, dm.PageRequest{})
 			return err == nil && page.Total == 5
 		})
 		demoUntil(t, "battery and temperature telemetry", func() bool {
-			series, err := svc.Telemetry(ctx, "demo-4", dm.TelemetryRequest{Keys: []string{"battery", "temperature"}, Limit: 10})
+			series, err := svc.Telemetry(ctx, dm.System(), "demo-4", dm.TelemetryRequest{Keys: []string{"battery", "temperature"}, Limit: 10})
 			if err != nil || len(series) != 2 {
 				return false
 			}
 			return len(series[0].Points) > 0 && len(series[1].Points) > 0
 		})
-		dev, err := svc.GetDevice(ctx, "demo-0")
+		dev, err := svc.GetDevice(ctx, dm.System(), "demo-0")
 		if err != nil || dev.Profile != sim.DemoProfileName || dev.Registration == nil || dev.Registration.Transport != "dtls" {
 			t.Fatalf("run %d: demo-0 %+v, %v", run, dev, err)
 		}
