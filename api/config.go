@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,6 +59,9 @@ type Config struct {
 	// PublicMetrics serves /metrics without a token (default: a token is
 	// needed, like everything but /healthz).
 	PublicMetrics bool
+	// Console, when set, serves every path outside /api, /healthz and
+	// /metrics (the web console); nil leaves them 404 problem documents.
+	Console http.Handler
 }
 
 // Validate applies the defaults and checks the rest.

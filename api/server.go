@@ -65,7 +65,7 @@ func New(cfg Config, svc *dm.Service) (*Server, error) {
 		ready: make(chan struct{})}
 	s.streamsCtx, s.cancelStreams = context.WithCancel(context.Background())
 	s.router = s.routes()
-	s.handler = s.cors(s.router)
+	s.handler = s.cors(s.withConsole(s.router))
 	return s, nil
 }
 
