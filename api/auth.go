@@ -12,16 +12,16 @@ import (
 
 type principalKey struct{}
 
-// authenticate lets a request through only with a valid bearer token; the
-// token's principal is put into the request context.
+// authenticate lets a request through only with a valid bearer token (see
+// requestToken); the token's principal is put into the request context.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, err := bearerToken(r)
+		tok, r2, err := requestToken(r)
 		if err == nil {
 			var p dm.Principal
 			p, err = s.svc.Authenticate(r.Context(), tok)
 			if err == nil {
-				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+				next.ServeHTTP(w, r2.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 				return
 			}
 		}
