@@ -29,7 +29,7 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) error {
 }
 
 // deviceFilter reads ?status=, ?label=k=v, ?profile=, ?customer=,
-// ?endpoint=, ?id= and ?search=.
+// ?asset=, ?endpoint=, ?id= and ?search=.
 func (s *Server) deviceFilter(r *http.Request, q url.Values) (dm.DeviceFilter, error) {
 	f := dm.DeviceFilter{Endpoints: queryList(q, "endpoint"), Search: q.Get("search")}
 	for _, st := range queryList(q, "status") {
@@ -60,6 +60,9 @@ func (s *Server) deviceFilter(r *http.Request, q url.Values) (dm.DeviceFilter, e
 			return f, err
 		}
 		f.ProfileID = prof.ID
+	}
+	if f.AssetID, err = queryID(q, "asset"); err != nil {
+		return f, err
 	}
 	if c := q.Get("customer"); c != "" {
 		n, err := strconv.ParseInt(c, 10, 64)

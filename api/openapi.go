@@ -20,12 +20,12 @@ var openAPIDoc = sync.OnceValue(func() []byte {
 		"info": obj{
 			"title":       "Shoal REST API",
 			"version":     "1",
-			"description": "Device management for LwM2M fleets. Every route but /healthz needs \"Authorization: Bearer <token>\". Errors are RFC 9457 problem documents; a device's own error answer has type urn:shoal:problem:device-error and carries lwm2m_code.",
+			"description": "Device management for LwM2M fleets. Every route but /healthz needs \"Authorization: Bearer <token>\". Errors are RFC 9457 problem documents; a device's own error answer has type urn:shoal:problem:device-error and carries lwm2m_code.\n\n" + rolesText,
 		},
 		"servers":    []obj{{"url": "/"}},
 		"security":   []obj{{"bearer": []string{}}},
-		"paths":      openAPIPaths(),
-		"components": obj{"schemas": openAPISchemas(), "securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}}},
+		"paths":      merge(openAPIPaths(), tenancyPaths()),
+		"components": obj{"schemas": merge(openAPISchemas(), tenancySchemas()), "securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}}},
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
@@ -41,6 +41,21 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
 }
 
 // Helpers that keep the document terse.
+
+// merge joins path or schema maps; a key defined twice is a programming
+// error the consistency test would not see, so it panics.
+func merge(ms ...obj) obj {
+	out := obj{}
+	for _, m := range ms {
+		for k, v := range m {
+			if _, dup := out[k]; dup {
+				panic("api: OpenAPI key defined twice: " + k)
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
 
 func sref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
 

@@ -12,6 +12,7 @@ func openAPIPaths() obj {
 		inQuery("label", "name=value; repeat for several (all must match)"),
 		inQuery("profile", "profile name or id"),
 		inQuery("customer", "customer id"),
+		inQuery("asset", "asset id: the devices it contains, through the assets it contains"),
 		inQuery("endpoint", "endpoint names (repeat or comma-separate)"),
 		inQuery("id", "device ids (repeat or comma-separate)"),
 		inQuery("search", "case-insensitive substring of endpoint or name"),

@@ -237,6 +237,7 @@ func guessField(err error) string {
 func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	pr := problemFor(err)
 	pr.Instance = r.URL.Path
+	noteProblem(r, pr.Detail)
 	ev := s.log.Debug()
 	if pr.Status >= 500 {
 		ev = s.log.Error()

@@ -44,7 +44,7 @@ func (s *Server) routes() *mux.Router {
 	// mismatch inside one, so every route is registered on the root and
 	// authenticated on its own.
 	add := func(method, path, name string, fn handlerFunc) {
-		r.Handle(V1+path, s.authenticate(s.h(fn))).Methods(method).Name(name)
+		r.Handle(V1+path, s.authenticate(s.audited(name, s.h(fn)))).Methods(method).Name(name)
 	}
 	add(http.MethodGet, "/openapi.json", "getOpenAPI", s.openAPI)
 
@@ -88,6 +88,7 @@ func (s *Server) routes() *mux.Router {
 	add(http.MethodPut, "/profiles/{profile}", "updateProfile", s.updateProfile)
 	add(http.MethodDelete, "/profiles/{profile}", "deleteProfile", s.deleteProfile)
 
+	s.tenancyRoutes(add)
 	return r
 }
 
