@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -49,6 +50,11 @@ type DialConfig struct {
 	PacketConn net.PacketConn
 	// LocalAddr binds the socket Dial opens ("127.0.0.5:0"); default any.
 	LocalAddr string
+	// ExternalReader starts no reading goroutine for a plain-UDP
+	// connection: the owner of PacketConn reads the socket and passes each
+	// datagram to Conn.Deliver (fleets sharing one reader). Ignored with
+	// DTLS.
+	ExternalReader bool
 }
 
 // Conn is a client connection to one server: requests go out through
@@ -94,9 +100,11 @@ func Dial(ctx context.Context, addr string, cfg DialConfig) (*Conn, error) {
 	}
 	c := &Conn{eng: newEngine(cfg.Config), pc: pc}
 	if cfg.DTLS == nil {
-		c.udp = newUDPEndpoint(c.eng, pc)
+		c.udp = newUDPEndpoint(c.eng, pc, false)
 		c.peer = c.udp.peerFor(raddr.AddrPort())
-		c.wg.Go(c.udp.read)
+		if !cfg.ExternalReader {
+			c.wg.Go(c.udp.read)
+		}
 		return c, nil
 	}
 	dc, err := dialDTLS(ctx, pc, raddr, cfg.DTLS, cfg.Logger)
@@ -174,6 +182,15 @@ func dialDTLS(ctx context.Context, pc net.PacketConn, raddr *net.UDPAddr, d *DTL
 		return nil, fmt.Errorf("dtls handshake: %w", err)
 	}
 	return dc, nil
+}
+
+// Deliver hands the connection a datagram read by the owner of its
+// PacketConn (see DialConfig.ExternalReader); b is owned by the
+// connection from then on. It does nothing for DTLS connections.
+func (c *Conn) Deliver(b []byte, from netip.AddrPort) {
+	if c.udp != nil {
+		c.udp.deliver(b, netip.AddrPortFrom(from.Addr().Unmap(), from.Port()))
+	}
 }
 
 // Peer returns the server.

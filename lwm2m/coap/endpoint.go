@@ -39,7 +39,7 @@ func ListenUDP(network, addr string, cfg Config) (*Endpoint, error) {
 		return nil, err
 	}
 	e := &Endpoint{eng: newEngine(cfg), conn: conn}
-	e.udp = newUDPEndpoint(e.eng, conn)
+	e.udp = newUDPEndpoint(e.eng, conn, true)
 	return e, nil
 }
 

@@ -60,11 +60,7 @@ type tokenEntry struct {
 	obs  *Observation
 }
 
-func (t *tokenTable) init() {
-	for i := range t.shards {
-		t.shards[i].m = make(map[Token]*tokenEntry)
-	}
-}
+func (t *tokenTable) init() {}
 
 func (t *tokenTable) shard(tok Token) *struct {
 	mu sync.Mutex
@@ -78,6 +74,9 @@ func (t *tokenTable) shard(tok Token) *struct {
 func (t *tokenTable) update(tok Token, f func(e *tokenEntry)) {
 	s := t.shard(tok)
 	s.mu.Lock()
+	if s.m == nil {
+		s.m = make(map[Token]*tokenEntry)
+	}
 	e := s.m[tok]
 	if e == nil {
 		e = &tokenEntry{}

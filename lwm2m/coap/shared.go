@@ -137,6 +137,17 @@ func (c *sharedConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	}
 }
 
+// ReadDatagram implements DatagramReader: the datagram the shared
+// socket's reader already copied, handed over without another copy.
+func (c *sharedConn) ReadDatagram() ([]byte, netip.AddrPort, error) {
+	select {
+	case d := <-c.in:
+		return d.data, d.addr, nil
+	case <-c.closed:
+		return nil, netip.AddrPort{}, net.ErrClosed
+	}
+}
+
 // WriteTo implements net.PacketConn, sending from the conn's address.
 func (c *sharedConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	select {

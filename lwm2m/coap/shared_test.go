@@ -3,7 +3,9 @@ package coap_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -82,5 +84,72 @@ func TestSharedSocketFleet(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestExternalReader: with ExternalReader the owner of the socket reads it
+// and hands datagrams to Conn.Deliver; no goroutine of the connection's.
+func TestExternalReader(t *testing.T) {
+	ep := serveUDP(t, coap.Config{Handler: &peerCatcher{reply: echoPath}})
+	sock, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, ep.Addr().String(), coap.DialConfig{PacketConn: sock, ExternalReader: true})
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := sock.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			c.Deliver(append([]byte(nil), buf[:n]...), from)
+		}
+	}()
+	for range 3 {
+		if r, err := c.Do(testCtx(t), coap.NewRequest(coap.GET, "ext")); err != nil || string(r.Payload) != "/ext||" {
+			t.Fatalf("%v %v", r, err)
+		}
+	}
+}
+
+// BenchmarkClientConnHeap: heap per plain-UDP client connection on a
+// shared socket (a simulated device's transport), after one request.
+func BenchmarkClientConnHeap(b *testing.B) {
+	ep, err := coap.ListenUDP("udp", "127.0.0.1:0", coap.Config{Handler: &peerCatcher{reply: echoPath}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = ep.Serve(ctx) }()
+	shared, err := coap.ListenShared("0.0.0.0:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer shared.Close()
+	const n = 5000
+	conns := make([]*coap.Conn, 0, n)
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	before, g0 := ms.HeapAlloc, runtime.NumGoroutine()
+	for i := range n {
+		pc, _ := shared.PacketConn(netip.AddrFrom4([4]byte{127, 4, byte(i >> 8), byte(i)}))
+		c, err := coap.Dial(context.Background(), ep.Addr().String(), coap.DialConfig{PacketConn: pc})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Do(context.Background(), coap.NewRequest(coap.GET, "x")); err != nil {
+			b.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc-before)/n, "B/conn")
+	b.ReportMetric(float64(runtime.NumGoroutine()-g0)/n, "goroutines/conn")
+	for _, c := range conns {
+		_ = c.Close()
 	}
 }

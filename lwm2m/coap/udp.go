@@ -10,10 +10,20 @@ import (
 
 // udpEndpoint keeps one Peer per remote address on a plain UDP socket.
 type udpEndpoint struct {
-	eng    *engine
-	conn   net.PacketConn
-	udp    *net.UDPConn // conn as *net.UDPConn when it is one (fast path)
-	shards [64]udpShard
+	eng  *engine
+	conn net.PacketConn
+	udp  *net.UDPConn // conn as *net.UDPConn when it is one (fast path)
+	// server endpoints read in batches and spread peers over many shards;
+	// a client talks to one peer and keeps its footprint small.
+	server bool
+	shards []udpShard
+}
+
+// DatagramReader is implemented by packet conns that hand over each
+// datagram in a slice of its own (a shared socket's per-device view): the
+// reader then needs no buffer and makes no copy.
+type DatagramReader interface {
+	ReadDatagram() (b []byte, from netip.AddrPort, err error)
 }
 
 type udpShard struct {
@@ -47,12 +57,12 @@ func (l *udpLink) close() error {
 	return nil
 }
 
-func newUDPEndpoint(e *engine, conn net.PacketConn) *udpEndpoint {
-	u := &udpEndpoint{eng: e, conn: conn}
-	u.udp, _ = conn.(*net.UDPConn)
-	for i := range u.shards {
-		u.shards[i].m = make(map[netip.AddrPort]*Peer)
+func newUDPEndpoint(e *engine, conn net.PacketConn, server bool) *udpEndpoint {
+	u := &udpEndpoint{eng: e, conn: conn, server: server, shards: make([]udpShard, 1)}
+	if server {
+		u.shards = make([]udpShard, 64)
 	}
+	u.udp, _ = conn.(*net.UDPConn)
 	return u
 }
 
@@ -66,6 +76,9 @@ func (u *udpEndpoint) peerFor(addr netip.AddrPort) *Peer {
 	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
 	s := u.shard(addr)
 	s.mu.Lock()
+	if s.m == nil {
+		s.m = make(map[netip.AddrPort]*Peer)
+	}
 	p := s.m[addr]
 	if p == nil {
 		p = newPeer(u.eng, &udpLink{ep: u, addr: addr, ua: net.UDPAddrFromAddrPort(addr), str: addr.String()}, Identity{})
@@ -98,7 +111,19 @@ func (p *Peer) udpAddr() netip.AddrPort {
 // read is one reader goroutine: datagrams go to the engine until the socket
 // closes.
 func (u *udpEndpoint) read() {
-	if u.udp != nil {
+	if dr, ok := u.conn.(DatagramReader); ok {
+		for {
+			d, addr, err := dr.ReadDatagram()
+			if err != nil {
+				if errors.Is(err, net.ErrClosed) {
+					return
+				}
+				continue
+			}
+			u.deliver(d, addr)
+		}
+	}
+	if u.server && u.udp != nil {
 		bio := newBatchIO(u.udp)
 		for {
 			err := bio.read(func(d []byte, addr netip.AddrPort) {
@@ -115,8 +140,8 @@ func (u *udpEndpoint) read() {
 			}
 		}
 	}
-	// Any other net.PacketConn (a shared socket's view): one at a time.
-	buf := make([]byte, 64<<10)
+	// A client socket, or another net.PacketConn: one datagram at a time.
+	buf := make([]byte, batchBufSize)
 	for {
 		var (
 			n    int
@@ -139,13 +164,17 @@ func (u *udpEndpoint) read() {
 			u.eng.log.Debug().Err(err).Msg("coap: udp read")
 			continue
 		}
-		if n < 4 || buf[0]>>6 != 1 {
-			continue // not CoAP version 1: not worth a peer
-		}
-		data := make([]byte, n)
-		copy(data, buf[:n])
-		u.eng.receive(u.peerFor(addr), data)
+		u.deliver(append([]byte(nil), buf[:n]...), addr)
 	}
+}
+
+// deliver hands a datagram (owned by the engine from now on) to the peer
+// it came from.
+func (u *udpEndpoint) deliver(d []byte, from netip.AddrPort) {
+	if len(d) < 4 || d[0]>>6 != 1 {
+		return // not CoAP version 1: not worth a peer
+	}
+	u.eng.receive(u.peerFor(from), d)
 }
 
 // sweep expires state and forgets idle peers.
