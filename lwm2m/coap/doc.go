@@ -34,7 +34,10 @@
 // Requests the server sends to the client are served by Config.Handler on
 // the same connection. Many simulated devices can share one socket, each
 // with its own loopback address: SharedSocket.PacketConn as
-// DialConfig.PacketConn.
+// DialConfig.PacketConn (a conn implementing DatagramReader hands over
+// datagrams without a read buffer); with DialConfig.ExternalReader the
+// socket's owner feeds datagrams to Conn.Deliver and a device costs no
+// goroutine.
 //
 // # Exchanges
 //
@@ -73,4 +76,11 @@
 // certificate suites (ECDHE-ECDSA with AES-128-CCM-8 or GCM) are offered;
 // credentials come from callbacks (DTLSConfig.PSK, VerifyClient) so the
 // server can look them up in its store.
+//
+// pion performs the handshake; once it is done, application data runs on
+// a lean record layer (dtlsfast.go) that opens and seals records with
+// pion's own record-layer, AEAD and replay-window packages on the goroutine
+// that read the datagram: no goroutine per session, ~5 KiB of heap per
+// session. Server sockets are read with recvmmsg and answered with
+// sendmmsg.
 package coap
