@@ -24,8 +24,8 @@ var openAPIDoc = sync.OnceValue(func() []byte {
 		},
 		"servers":    []obj{{"url": "/"}},
 		"security":   []obj{{"bearer": []string{}}},
-		"paths":      merge(openAPIPaths(), tenancyPaths()),
-		"components": obj{"schemas": merge(openAPISchemas(), tenancySchemas()), "securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}}},
+		"paths":      merge(openAPIPaths(), tenancyPaths(), objectPaths()),
+		"components": obj{"schemas": merge(openAPISchemas(), tenancySchemas(), objectSchemas()), "securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}}},
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
