@@ -129,8 +129,19 @@ func TestDeviceCommandScript(t *testing.T) {
 	if strings.Contains(o, "> ") {
 		t.Error("a prompt was printed for a script")
 	}
-	if d, dr := l.counts(); d != 1 || dr != 1 {
-		t.Errorf("server saw %d devices register, %d deregister", d, dr)
+	// The server hands events to its listener from its own goroutine, so
+	// the de-registration may reach the listener just after the command
+	// returned: wait for it rather than racing it.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d, dr := l.counts()
+		if d == 1 && dr == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server saw %d devices register, %d deregister", d, dr)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
