@@ -23,6 +23,7 @@ import (
 	"github.com/shoal-iot/shoal/lwm2m/server"
 	"github.com/shoal-iot/shoal/objects"
 	"github.com/shoal-iot/shoal/storage"
+	"github.com/shoal-iot/shoal/web"
 )
 
 // App is an assembled Shoal server. New opens the database and binds the
@@ -104,7 +105,7 @@ func New(cfg Config) (*App, error) {
 	if cfg.HTTPAddr != "" {
 		a.api, err = api.New(api.Config{Addr: cfg.HTTPAddr, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey,
 			Logger: a.log.With().Str("component", "api").Logger(), Registerer: a.reg, Gatherer: a.reg,
-			Models: models, PublicMetrics: cfg.PublicMetrics}, a.svc)
+			Models: models, PublicMetrics: cfg.PublicMetrics, Console: web.Handler()}, a.svc)
 		if err != nil {
 			return nil, err
 		}
