@@ -171,9 +171,9 @@ func (fs *fastSession) record(rec []byte, cidLen int, from netip.AddrPort, sink 
 		return false
 	}
 	fs.mu.Lock()
-	accept, ok := fs.replay.Check(h.SequenceNumber)
+	_, fresh := fs.replay.Check(h.SequenceNumber)
 	fs.mu.Unlock()
-	if !ok {
+	if !fresh {
 		return false
 	}
 	buf := append([]byte(nil), rec...) // decrypted in place; the content outlives the read buffer
@@ -195,16 +195,28 @@ func (fs *fastSession) record(rec []byte, cidLen int, from netip.AddrPort, sink 
 		typ, content = protocol.ContentType(content[i]), content[:i]
 	}
 	fs.mu.Lock()
-	if !accept() || fs.closed {
+	if fs.closed {
 		fs.mu.Unlock()
 		return false
 	}
+	// Check again: another reader may have accepted this sequence number
+	// while the record was being opened (a replayed copy).
+	accept, fresh := fs.replay.Check(h.SequenceNumber)
+	if !fresh {
+		fs.mu.Unlock()
+		return false
+	}
+	// accept reports whether the record is the newest so far, not whether
+	// it is acceptable: a record overtaken by a later one (two readers, or
+	// reordering on the way) is still valid and must be handled. Only the
+	// newest record may move the session (RFC 9146 §6).
+	latest := accept()
 	if typ == protocol.ContentTypeHandshake || typ == protocol.ContentTypeChangeCipherSpec {
 		attached := !fs.detached
 		fs.mu.Unlock()
 		return attached
 	}
-	moved := from != fs.addr
+	moved := latest && from != fs.addr
 	if moved {
 		// An authenticated record from a new address: the session follows
 		// its device (RFC 9146 §6).

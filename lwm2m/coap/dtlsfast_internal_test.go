@@ -75,3 +75,40 @@ func FuzzFastSessionHandle(f *testing.F) {
 		fs.handle(d, netip.MustParseAddrPort("127.0.0.1:11"), nil)
 	})
 }
+
+// TestFastSessionAcceptsReorderedRecords: a record overtaken by a later
+// one (two server readers taking a device's datagrams in parallel, or
+// reordering on the way) is still inside the replay window and must reach
+// the engine; dropping it lost a response whenever more than one request
+// was in flight (NSTART > 1) until the request was retransmitted. Only
+// the newest record moves the session to its address.
+func TestFastSessionAcceptsReorderedRecords(t *testing.T) {
+	fs, received := testFastSession(t)
+	fs.sendCID = []byte("12345678")
+	var recs [][]byte
+	for mid := range uint16(3) {
+		req := NewRequest(POST, "dp")
+		req.MessageID = 100 + mid
+		b, _ := req.Encode()
+		rec, err := fs.seal(protocol.ContentTypeApplicationData, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	newest, older := netip.MustParseAddrPort("127.0.0.1:20"), netip.MustParseAddrPort("127.0.0.1:21")
+	fs.handle(recs[2], newest, nil)
+	fs.handle(recs[0], older, nil)
+	fs.handle(recs[1], older, nil)
+	if *received != 3 {
+		t.Fatalf("handler saw %d of 3 requests whose records arrived out of order", *received)
+	}
+	if fs.remote() != newest.String() {
+		t.Fatalf("an overtaken record moved the session to %s", fs.remote())
+	}
+	// A replayed record is still dropped.
+	fs.handle(recs[0], older, nil)
+	if *received != 3 {
+		t.Fatal("a replayed record reached the handler")
+	}
+}
