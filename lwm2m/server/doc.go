@@ -26,7 +26,10 @@
 // PSK identity or certificate is bound to (a pinned certificate's
 // endpoint, or the CN of a certificate from ClientCAs); anything else is
 // answered 4.03 and reported as a SecurityEvent. Disconnect closes a live
-// session after a credential is revoked.
+// session after a credential is revoked. Forget ends a registration on the
+// server's initiative (a deleted device): registration, observations and
+// held requests go at once, the stores are written before it returns, the
+// listener hears Deregistered, and the device's next Update gets 4.04.
 //
 // # Queue mode
 //

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -16,6 +17,10 @@ type persister struct {
 	regs RegistrationStore
 	obs  ObservationStore
 	log  zerolog.Logger
+
+	// flushMu is held while a batch is written, so a synchronous write
+	// (forget) never lands in the middle of one.
+	flushMu sync.Mutex
 
 	mu sync.Mutex
 	// reg holds the devices whose registration changed, by endpoint (nil:
@@ -74,6 +79,26 @@ func (p *persister) deleteObservations(endpoint string) {
 	p.mu.Unlock()
 }
 
+// forget deletes an endpoint's registration and observations from the
+// stores now, after any batch being written. Writes still pending for the
+// endpoint end in a deletion too (remove queued one) or belong to a newer
+// registration, so they can stay. A failed deletion is queued again
+// unless a newer registration is pending.
+func (p *persister) forget(ctx context.Context, endpoint string) error {
+	p.flushMu.Lock()
+	err := errors.Join(p.regs.DeleteRegistration(ctx, endpoint), p.obs.DeleteObservations(ctx, endpoint))
+	p.flushMu.Unlock()
+	if err != nil {
+		p.mu.Lock()
+		if _, pending := p.reg[endpoint]; !pending {
+			p.reg[endpoint] = nil
+			p.obsOps = append(p.obsOps, obsOp{endpoint: endpoint})
+		}
+		p.mu.Unlock()
+	}
+	return err
+}
+
 func (p *persister) maybeKick() {
 	if len(p.reg)+len(p.obsOps) >= persistKick {
 		select {
@@ -105,6 +130,8 @@ func (p *persister) run(ctx context.Context, every time.Duration) {
 // the in-memory state stays authoritative and the next change of that
 // device writes it again.
 func (p *persister) flush(ctx context.Context) {
+	p.flushMu.Lock()
+	defer p.flushMu.Unlock()
 	p.mu.Lock()
 	regs, ops := p.reg, p.obsOps
 	if len(regs) == 0 && len(ops) == 0 {

@@ -250,7 +250,8 @@ func (s *Server) Registrations() []Registration {
 
 // Disconnect closes the live DTLS session of an endpoint, if any (after a
 // credential was revoked: the device cannot handshake again). Its
-// registration stays until it expires or the device deregisters.
+// registration stays until it expires or the device deregisters; Forget
+// ends it at once.
 func (s *Server) Disconnect(endpoint string) error {
 	d := s.device(endpoint)
 	if d == nil {
@@ -262,13 +263,7 @@ func (s *Server) Disconnect(endpoint string) error {
 		d.peer = nil
 	}
 	d.mu.Unlock()
-	if s.dtls != nil {
-		s.dtls.Sessions(func(sp *coap.Peer) {
-			if ep, ok := endpointOf(sp); ok && ep == endpoint {
-				_ = sp.Close()
-			}
-		})
-	}
+	s.closeSessions(endpoint)
 	return nil
 }
 
