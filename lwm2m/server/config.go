@@ -56,6 +56,11 @@ type Config struct {
 	ExpiryInterval time.Duration
 	// PersistInterval batches writes to the stores (default 200 ms).
 	PersistInterval time.Duration
+	// PersistTimeout bounds the writing of one batch (default 10 s).
+	// Batches are written with a context detached from Serve's, so the
+	// batch under way at shutdown and the last one are written, not
+	// cancelled; Serve waits for both, each bounded by PersistTimeout.
+	PersistTimeout time.Duration
 	// EventQueue is the number of events buffered for the listener
 	// (default 65536); when full, uplink handling waits.
 	EventQueue int
@@ -100,6 +105,7 @@ func (c *Config) Validate() error {
 	def(&c.DefaultLifetime, 86400*time.Second)
 	def(&c.ExpiryInterval, time.Second)
 	def(&c.PersistInterval, 200*time.Millisecond)
+	def(&c.PersistTimeout, 10*time.Second)
 	if c.Network == "" {
 		c.Network = "udp"
 	}
@@ -137,6 +143,7 @@ func (c *Config) Validate() error {
 	for name, d := range map[string]time.Duration{
 		"RequestTimeout": c.RequestTimeout, "AwakeWindow": c.AwakeWindow, "LifetimeGrace": c.LifetimeGrace,
 		"DefaultLifetime": c.DefaultLifetime, "ExpiryInterval": c.ExpiryInterval, "PersistInterval": c.PersistInterval,
+		"PersistTimeout": c.PersistTimeout,
 	} {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("%s %v is negative", name, d))

@@ -108,22 +108,34 @@ func (p *persister) maybeKick() {
 	}
 }
 
-func (p *persister) run(ctx context.Context, every time.Duration) {
+// run writes a batch every interval, or sooner when many writes are
+// pending, until ctx ends. Batches are written with a context detached
+// from ctx and bounded by timeout, so a batch under way when the server
+// stops is finished rather than cut off; Serve writes the last one with
+// final once nothing can queue more.
+func (p *persister) run(ctx context.Context, every, timeout time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			p.flush(fctx)
-			cancel()
 			return
 		case <-t.C:
-			p.flush(ctx)
 		case <-p.kick:
-			p.flush(ctx)
 		}
+		p.flushDetached(ctx, timeout)
 	}
+}
+
+// final writes what is still pending at shutdown.
+func (p *persister) final(ctx context.Context, timeout time.Duration) {
+	p.flushDetached(ctx, timeout)
+}
+
+func (p *persister) flushDetached(ctx context.Context, timeout time.Duration) {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	p.flush(fctx)
 }
 
 // flush writes everything pending. A failed write is logged and dropped:

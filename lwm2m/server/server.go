@@ -135,7 +135,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 	}
 	wg.Go(func() { s.ev.run(ctx) })
-	wg.Go(func() { s.per.run(ctx, s.cfg.PersistInterval) })
+	wg.Go(func() { s.per.run(ctx, s.cfg.PersistInterval, s.cfg.PersistTimeout) })
 	wg.Go(func() { s.janitor(ctx) })
 	<-ctx.Done()
 	wg.Wait()
@@ -152,6 +152,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	for _, ep := range eps {
 		s.failHeld(ep, ErrClosed)
 	}
+	// Nothing queues writes any more: write the last batch.
+	s.per.final(ctx, s.cfg.PersistTimeout)
 	close(errs)
 	for err := range errs {
 		if err != nil {
