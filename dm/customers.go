@@ -108,6 +108,7 @@ func (s *Service) DeleteCustomer(ctx context.Context, who Principal, ref string)
 	if err := s.st.Customers.Delete(ctx, c.ID); err != nil {
 		return err
 	}
+	s.rt.hooks.reload(ctx)
 	s.record(ctx, customerEvent(c, "customer.deleted", who))
 	return nil
 }

@@ -101,6 +101,16 @@ func (s *Service) deviceEntry(ctx context.Context, ep string) (*devEntry, error)
 	return c.put(d, now), nil
 }
 
+// cachedByID returns a cached device without going to the store.
+func (c *deviceCache) cachedByID(id int64) (models.Device, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.byID[id]; e != nil {
+		return e.dev, true
+	}
+	return models.Device{}, false
+}
+
 // deviceByID returns a device by id from the cache or the store.
 func (s *Service) deviceByID(ctx context.Context, id int64) (models.Device, error) {
 	c := s.rt.devices

@@ -198,6 +198,7 @@ func (s *Service) DeleteDevice(ctx context.Context, who Principal, endpoint stri
 		return err
 	}
 	s.rt.devices.drop(endpoint)
+	s.rt.alarms.forget(d.ID)
 	ev := deviceEvent(d, models.CategoryAudit, "device.deleted", nil)
 	ev.Actor = who.Actor()
 	s.record(ctx, ev)

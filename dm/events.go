@@ -140,6 +140,8 @@ func (s *Service) record(ctx context.Context, e models.Event) {
 		s.log.Error().Err(err).Str("type", e.Type).Str("endpoint", e.Endpoint).Msg("dm: storing an event failed")
 	}
 	s.rt.hub.publish(e)
+	s.rt.hooks.offer(e)
+	s.rt.alarms.event(ctx, e)
 }
 
 // deviceEvent builds an event about d with data marshalled to JSON.

@@ -115,6 +115,7 @@ func (s *Service) ingestRecords(ctx context.Context, d models.Device, recs []lwm
 		} else {
 			s.rt.metrics.telemetry.Add(float64(len(pts)))
 		}
+		s.rt.alarms.telemetry(ctx, d, pts)
 	}
 	if len(attrs) > 0 {
 		if err := s.st.Attributes.Upsert(ctx, attrs); err != nil {

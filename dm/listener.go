@@ -158,6 +158,7 @@ func (s *Service) onRegistered(ctx context.Context, r server.Registration, repla
 	}
 	s.record(ctx, deviceEvent(dev, models.CategoryRegistration, "registered", data))
 	s.setStatus(ctx, e, models.StatusOnline, r.RegisteredAt, "registered")
+	s.rt.alarms.registered(ctx, dev)
 	s.rt.goBackground(func() { s.applyProfile(s.rt.ctx(), dev, r.ID) })
 	s.rt.disp.kick(dev.ID)
 }
@@ -187,6 +188,7 @@ func (s *Service) setStatus(ctx context.Context, e *devEntry, st models.DeviceSt
 	if old != st {
 		s.record(ctx, deviceEvent(d, models.CategoryRegistration, "status",
 			map[string]string{"from": string(old), "to": string(st), "cause": cause}))
+		s.rt.alarms.status(ctx, d, old, st, s.now())
 	}
 }
 

@@ -95,6 +95,7 @@ func (s *Service) DeleteProfile(ctx context.Context, who Principal, ref string) 
 		return err
 	}
 	s.rt.devices.dropProfile(p.ID)
+	s.rt.alarms.invalidate()
 	s.record(ctx, models.Event{Category: models.CategoryAudit, Type: "profile.deleted", Actor: who.Actor(), Data: jsonOf(map[string]any{"id": p.ID, "name": p.Name})})
 	return nil
 }

@@ -34,6 +34,7 @@ func (s *Service) Run(ctx context.Context) error {
 	for _, reg := range regs {
 		r.presence.restored(reg.Endpoint, reg.QueueMode, reg.Transport == models.TransportUDP, reg.LastSeen)
 	}
+	r.hooks.reload(ctx)
 	close(r.running)
 
 	var errMu sync.Mutex
@@ -55,6 +56,8 @@ func (s *Service) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { r.ingestLoop(ctx) })
 	wg.Go(func() { r.disp.run(ctx) })
+	wg.Go(func() { r.alarms.run(ctx) })
+	wg.Go(func() { r.hooks.run(ctx) })
 	if s.st.Retention != nil {
 		wg.Go(func() { fail("retention", s.st.Retention.Serve(ctx)) })
 	}

@@ -26,6 +26,9 @@ type runtime struct {
 	waiters  *waiters
 	disp     *dispatcher
 	metrics  *metrics
+	alarms   *alarmEngine
+	notify   *notifyMetrics
+	hooks    *hookDispatcher
 
 	// ingest carries work from the server's listener to the ingest loop,
 	// in order.
@@ -63,6 +66,9 @@ func newRuntime(s *Service) *runtime {
 	r.tokens = newTokenCache(s.cfg.CacheTTL)
 	r.metrics = newMetrics(r)
 	r.disp = newDispatcher(s)
+	r.alarms = newAlarmEngine(s)
+	r.notify = newNotifyMetrics()
+	r.hooks = newHookDispatcher(s)
 	return r
 }
 

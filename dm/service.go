@@ -119,6 +119,13 @@ type Config struct {
 	// SubscriberBuffer is each live-event subscriber's channel size
 	// (default 256).
 	SubscriberBuffer int
+
+	// AlarmInterval is how often alarm conditions that time alone decides
+	// (offline for longer than, a threshold held for) are checked
+	// (default 1 s).
+	AlarmInterval time.Duration
+	// Webhooks tunes webhook delivery.
+	Webhooks WebhookConfig
 }
 
 // Validate applies defaults and checks the config.
@@ -133,6 +140,7 @@ func (c *Config) Validate() error {
 	def(&c.DispatchInterval, time.Second)
 	def(&c.CacheTTL, time.Minute)
 	def(&c.LastSeenInterval, time.Minute)
+	def(&c.AlarmInterval, time.Second)
 	if c.DefaultRetry == (models.RetryPolicy{}) {
 		c.DefaultRetry = models.RetryPolicy{MaxAttempts: 3, Backoff: models.Duration(30 * time.Second),
 			Multiplier: 2, MaxBackoff: models.Duration(10 * time.Minute)}
@@ -153,7 +161,7 @@ func (c *Config) Validate() error {
 	var errs []error
 	for name, d := range map[string]time.Duration{
 		"RequestTimeout": c.RequestTimeout, "DispatchInterval": c.DispatchInterval,
-		"CacheTTL": c.CacheTTL, "LastSeenInterval": c.LastSeenInterval,
+		"CacheTTL": c.CacheTTL, "LastSeenInterval": c.LastSeenInterval, "AlarmInterval": c.AlarmInterval,
 	} {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("%s %v is negative", name, d))
@@ -168,6 +176,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := validateRetry("DefaultRetry", c.DefaultRetry); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Webhooks.validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
@@ -321,6 +332,9 @@ func New(cfg Config, st Stores, models lwm2m.ModelProvider, log zerolog.Logger) 
 	s.rt = newRuntime(s)
 	if cfg.Registerer != nil {
 		if err := s.rt.metrics.register(cfg.Registerer); err != nil {
+			return nil, fmt.Errorf("dm: metrics: %w", err)
+		}
+		if err := s.rt.notify.register(cfg.Registerer); err != nil {
 			return nil, fmt.Errorf("dm: metrics: %w", err)
 		}
 	}
