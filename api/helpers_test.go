@@ -25,6 +25,8 @@ import (
 	"github.com/shoal-iot/shoal/lwm2m/server"
 	"github.com/shoal-iot/shoal/objects"
 	"github.com/shoal-iot/shoal/storage"
+	"github.com/shoal-iot/shoal/storage/storetest"
+	"github.com/shoal-iot/shoal/webhook"
 )
 
 const testToken = "shoal_test_token_for_the_api_tests_0123456789"
@@ -48,12 +50,26 @@ type envOpts struct {
 	dm         func(*dm.Config)
 	server     func(*server.Config)
 	queueDepth int
+	// backend is the database (nil: a SQLite file).
+	backend *storetest.Backend
+}
+
+// eachBackend runs f as a subtest on SQLite and, when configured,
+// PostgreSQL.
+func eachBackend(t *testing.T, f func(t *testing.T, b storetest.Backend)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, storetest.SQLite()) })
+	t.Run("postgres", func(t *testing.T) { f(t, storetest.Postgres(t)) })
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := storage.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "shoal.db"), storage.Options{QueueDepth: o.queueDepth})
+	dsn, opts := "sqlite://"+filepath.Join(t.TempDir(), "shoal.db"), storage.Options{QueueDepth: o.queueDepth}
+	if o.backend != nil {
+		dsn, opts = o.backend.NewDSN(t), o.backend.Options
+		opts.QueueDepth, opts.SecretKey = o.queueDepth, storetest.TestKey()
+	}
+	st, err := storage.Open(ctx, dsn, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +98,11 @@ func newEnv(t testing.TB, o envOpts) *env {
 		t.Fatal(err)
 	}
 	svc.SetSender(srv)
+	wc, err := webhook.New(webhook.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.SetWebhookTransport(wc)
 	acfg := api.Config{Addr: "127.0.0.1:0", Logger: zerolog.Nop(), Models: reg}
 	if o.api != nil {
 		o.api(&acfg)

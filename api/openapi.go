@@ -20,12 +20,12 @@ var openAPIDoc = sync.OnceValue(func() []byte {
 		"info": obj{
 			"title":       "Shoal REST API",
 			"version":     "1",
-			"description": "Device management for LwM2M fleets. Every route but /healthz needs \"Authorization: Bearer <token>\". Errors are RFC 9457 problem documents; a device's own error answer has type urn:shoal:problem:device-error and carries lwm2m_code.\n\n" + rolesText,
+			"description": "Device management for LwM2M fleets. Every route but /healthz needs \"Authorization: Bearer <token>\". Errors are RFC 9457 problem documents; a device's own error answer has type urn:shoal:problem:device-error and carries lwm2m_code.\n\n" + rolesText + "\n\n" + webhookText,
 		},
 		"servers":    []obj{{"url": "/"}},
 		"security":   []obj{{"bearer": []string{}}},
-		"paths":      merge(openAPIPaths(), tenancyPaths(), objectPaths()),
-		"components": obj{"schemas": merge(openAPISchemas(), tenancySchemas(), objectSchemas()), "securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}}},
+		"paths":      merge(openAPIPaths(), tenancyPaths(), alarmPaths(), objectPaths()),
+		"components": obj{"schemas": merge(openAPISchemas(), tenancySchemas(), alarmSchemas(), objectSchemas()), "securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}}},
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {

@@ -40,3 +40,24 @@ func (s *Server) tenancyRoutes(add addFunc) {
 	add(http.MethodPost, "/relations", "createRelation", s.createRelation)
 	add(http.MethodDelete, "/relations", "deleteRelation", s.deleteRelation)
 }
+
+// alarmRoutes are alarms, alarm rules and webhook channels.
+func (s *Server) alarmRoutes(add addFunc) {
+	add(http.MethodGet, "/alarms", "listAlarms", s.listAlarms)
+	add(http.MethodGet, "/alarms/{id}", "getAlarm", s.getAlarm)
+	add(http.MethodPost, "/alarms/{id}/ack", "acknowledgeAlarm", s.ackAlarm)
+	add(http.MethodPost, "/alarms/{id}/clear", "clearAlarm", s.clearAlarm)
+
+	add(http.MethodGet, "/alarm-rules", "listAlarmRules", s.listAlarmRules)
+	add(http.MethodPost, "/alarm-rules", "createAlarmRule", s.createAlarmRule)
+	add(http.MethodGet, "/alarm-rules/{id}", "getAlarmRule", s.getAlarmRule)
+	add(http.MethodPut, "/alarm-rules/{id}", "updateAlarmRule", s.updateAlarmRule)
+	add(http.MethodDelete, "/alarm-rules/{id}", "deleteAlarmRule", s.deleteAlarmRule)
+
+	add(http.MethodGet, "/webhooks", "listWebhooks", s.listWebhooks)
+	add(http.MethodPost, "/webhooks", "createWebhook", s.createWebhook)
+	add(http.MethodGet, "/webhooks/{id}", "getWebhook", s.getWebhook)
+	add(http.MethodPatch, "/webhooks/{id}", "updateWebhook", s.updateWebhook)
+	add(http.MethodDelete, "/webhooks/{id}", "deleteWebhook", s.deleteWebhook)
+	add(http.MethodGet, "/webhooks/{id}/deliveries", "listWebhookDeliveries", s.listDeliveries)
+}

@@ -27,12 +27,18 @@ type sseStream struct {
 // parses what arrives.
 func (e *env) openStream(query string, hdr ...string) *sseStream {
 	e.t.Helper()
+	return e.openStreamAs(e.token, query, hdr...)
+}
+
+// openStreamAs opens the event stream with token.
+func (e *env) openStreamAs(token, query string, hdr ...string) *sseStream {
+	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, err := http.NewRequestWithContext(ctx, "GET", e.base+"/api/v1/events"+query, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+e.token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "text/event-stream")
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
