@@ -24,6 +24,7 @@ import (
 	"github.com/shoal-iot/shoal/objects"
 	"github.com/shoal-iot/shoal/storage"
 	"github.com/shoal-iot/shoal/web"
+	"github.com/shoal-iot/shoal/webhook"
 )
 
 // App is an assembled Shoal server. New opens the database and binds the
@@ -82,6 +83,11 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	hooks, err := webhook.New(webhook.Config{})
+	if err != nil {
+		return nil, err
+	}
+	a.svc.SetWebhookTransport(hooks)
 	if a.token, err = a.svc.EnsureAdminToken(ctx, cfg.AdminToken); err != nil {
 		return nil, fmt.Errorf("admin token: %w", err)
 	}
