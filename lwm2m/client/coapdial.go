@@ -60,7 +60,7 @@ func (d *CoAPDialer) Dial(ctx context.Context, t Target, in Inbound) (Conn, erro
 	if err != nil {
 		return nil, fmt.Errorf("client: socket for %s: %w", t.Addr, err)
 	}
-	radio := &radioConn{PacketConn: pc}
+	radio, rpc := withRadio(pc)
 	cfg := coap.DialConfig{
 		Config: coap.Config{
 			Handler: coap.HandlerFunc(func(_ context.Context, _ *coap.Peer, req *coap.Message) *coap.Message {
@@ -69,7 +69,7 @@ func (d *CoAPDialer) Dial(ctx context.Context, t Target, in Inbound) (Conn, erro
 			OnReset: func(_ *coap.Peer, tok coap.Token) { in.Cancelled(tok) },
 			Logger:  d.Logger,
 		},
-		PacketConn: radio,
+		PacketConn: rpc,
 	}
 	if t.Secure {
 		dc := &coap.DTLSClientConfig{DisableConnectionID: !t.ConnectionID}

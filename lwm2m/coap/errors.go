@@ -18,4 +18,6 @@ var (
 	// ErrBlockwise: a block-wise transfer went wrong (out-of-order block,
 	// changed ETag, missing option).
 	ErrBlockwise = errors.New("coap: block-wise transfer failed")
+	// ErrAddressInUse: a local address is already taken on a SharedSocket.
+	ErrAddressInUse = errors.New("coap: local address already in use")
 )

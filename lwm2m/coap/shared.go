@@ -63,7 +63,7 @@ func (s *SharedSocket) PacketConn(local netip.Addr) (net.PacketConn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, taken := s.subs[local]; taken {
-		return nil, fmt.Errorf("coap: shared socket: %s already in use", local)
+		return nil, fmt.Errorf("shared socket: %s: %w", local, ErrAddressInUse)
 	}
 	c := &sharedConn{s: s, local: local, in: make(chan muxDatagram, 8), closed: make(chan struct{}), readDL: deadline.New()}
 	s.subs[local] = c
