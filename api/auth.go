@@ -83,3 +83,15 @@ func who(r *http.Request) dm.Principal {
 	p, _ := principal(r)
 	return p
 }
+
+// fleetOnly lets only admins and operators through: fleet-wide figures
+// (metrics) are not for customer tokens.
+func (s *Server) fleetOnly(what string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.svc.AuthorizeFleet(who(r), what); err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -36,7 +36,7 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/healthz", s.h(s.healthz)).Methods(http.MethodGet).Name("health")
 	metrics := s.metricsHandler()
 	if !s.cfg.PublicMetrics {
-		metrics = s.authenticate(metrics)
+		metrics = s.authenticate(s.fleetOnly("reading metrics", metrics))
 	}
 	r.Handle("/metrics", metrics).Methods(http.MethodGet).Name("metrics")
 

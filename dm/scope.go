@@ -139,3 +139,7 @@ func notFound(kind string, id any) error {
 func invalid(field, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrInvalid, field, fmt.Sprintf(format, args...))
 }
+
+// AuthorizeFleet refuses callers that are not admins or operators, for
+// what the API serves without a use case of its own (metrics).
+func (s *Service) AuthorizeFleet(who Principal, what string) error { return needFleet(who, what) }
