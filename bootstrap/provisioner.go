@@ -180,6 +180,10 @@ type Result struct {
 	Path lwm2m.Path
 	Code lwm2m.Code
 	Err  error
+	// FinishUnconfirmed is set when the device closed its DTLS session
+	// instead of answering Bootstrap-Finish (after accepting every write);
+	// the session then counts as OK.
+	FinishUnconfirmed bool
 	// Written lists the instances written for each account, in plan order.
 	Written  []WrittenAccount
 	Format   lwm2m.ContentFormat

@@ -136,6 +136,15 @@ func (s *Server) steps(ctx context.Context, ss *session, res *Result) error {
 		}
 	}
 	resp, err := s.do(ctx, ss, coap.NewRequest(coap.POST, "bs"))
+	if errors.Is(err, coap.ErrClosed) && s.ctx.Err() == nil {
+		// Some clients close their DTLS session on Bootstrap-Finish before
+		// the answer leaves. Every write was accepted, so the session
+		// counts as finished; nothing is lost if the device did refuse:
+		// its old credentials stay valid until it uses the new ones.
+		s.log.Debug().Str("endpoint", ss.req.Endpoint).Msg("bootstrap: session closed by the device on Bootstrap-Finish")
+		res.FinishUnconfirmed = true
+		return nil
+	}
 	if err != nil {
 		return &failure{step: StepFinish, err: err}
 	}
