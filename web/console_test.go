@@ -3,6 +3,9 @@ package web_test
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"testing"
 	"time"
 
@@ -214,6 +217,27 @@ func TestConsole(t *testing.T) {
 			chromedp.Evaluate[chromedp.Void](`location.hash = '#/devices/web-1'`),
 			waitText("#details", "Boiler room"),
 		)
+
+		// Revoked while signed in: the next call is refused and the console
+		// signs out, saying why.
+		var toks struct {
+			Items []struct {
+				ID   int64  `json:"id"`
+				Name string `json:"name"`
+			} `json:"items"`
+		}
+		s.call(t, adminToken, http.MethodGet, "/tokens", nil, &toks, http.StatusOK)
+		for _, k := range toks.Items {
+			if k.Name == "acme ops" {
+				s.call(t, adminToken, http.MethodDelete, fmt.Sprintf("/tokens/%d", k.ID), nil, nil, http.StatusNoContent)
+			}
+		}
+		ct.run(t, "a revoked token signs the console out with the reason",
+			chromedp.Evaluate[chromedp.Void](`location.hash = '#/profiles'`),
+			waitText("#signin-message .problem", "Signed out — the server refused the token"),
+			waitText("#signin-message .problem", "HTTP 401"),
+			waitJS(`sessionStorage.getItem('shoal.token') === null`),
+		)
 	})
 }
 
@@ -228,4 +252,30 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestConsoleReconnects: when the event stream's connection is lost the
+// console says so, reconnects by itself, says it is live again, and the
+// updates flow again.
+func TestConsoleReconnects(t *testing.T) {
+	b := newBrowser(t)
+	s := startServer(t)
+	key := s.createPSK(t, "rc-1", nil)
+	target, err := url.Parse(s.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.FlushInterval = -1 // stream SSE at once
+	proxy := httptest.NewServer(rp)
+	t.Cleanup(proxy.Close)
+
+	tb := b.tab(t, proxy.URL)
+	tb.signIn(t, adminToken)
+	tb.run(t, "live", waitText("#live", "Live"), waitText("#count-never", "1"))
+	proxy.CloseClientConnections() // the stream (and any idle connection) is cut
+	tb.run(t, "the console reconnects and says so", waitText("#live", "Live updates restored"))
+	s.device(t, "rc-1", key)
+	tb.run(t, "updates flow on the new connection", waitText("#count-online", "1"),
+		waitText(`tr[data-endpoint="rc-1"] .badge`, "online"))
 }
