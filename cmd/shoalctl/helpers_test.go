@@ -30,6 +30,7 @@ type env struct {
 	t    *testing.T
 	url  string
 	srv  *server.Server
+	svc  *dm.Service
 	home string // an empty HOME, so no real config file is read
 }
 
@@ -79,7 +80,7 @@ func newEnv(t *testing.T) *env {
 		<-ddone
 		st.Close()
 	})
-	return &env{t: t, url: hs.URL, srv: srv, home: t.TempDir()}
+	return &env{t: t, url: hs.URL, srv: srv, svc: svc, home: t.TempDir()}
 }
 
 // result is one shoalctl run.

@@ -1,6 +1,7 @@
 // Command shoalctl is Shoal's operator CLI. It speaks only the REST API:
 // every endpoint is a command (devices, LwM2M operations, commands,
-// telemetry, events, profiles). The server and token come from --server
+// telemetry, events, profiles, customers, users, tokens, audit, assets,
+// relations, alarms, alarm rules, webhooks). The server and token come from --server
 // and --token, else SHOAL_SERVER and SHOAL_TOKEN, else the config file
 // ~/.config/shoal/shoalctl.yaml (or shoalctl.json). Output is an aligned
 // table, or JSON with -o json. An error prints the problem's title and
@@ -102,6 +103,9 @@ func (a *app) root() *cobra.Command {
 		a.versionCmd())
 	root.AddCommand(a.opCmds()...)
 	root.AddCommand(a.serverCmds()...)
+	root.AddCommand(a.tenancyCmds()...)
+	root.AddCommand(a.assetCmds()...)
+	root.AddCommand(a.alarmCmds()...)
 	return root
 }
 
