@@ -35,7 +35,7 @@ function fmtTime(ms, span) {
 
 // lineChart draws points [{t: ms, v: number}] over [from, to] (ms).
 // label names the series for assistive technology.
-export function lineChart(points, {from, to, label, units = '', width = 560, height = 220}) {
+export function lineChart(points, {from, to, label, units = '', width = 900, height = 280}) {
   const m = {l: 56, r: 14, t: 12, b: 26};
   const w = width - m.l - m.r;
   const h = height - m.t - m.b;

@@ -122,7 +122,7 @@ export async function render(ctx, _args, params) {
     st.next = page.next;
     st.rows.clear();
     const rows = page.items.map((d) => row(d));
-    replace(list, page.items.length ? table(`Devices ${st.cursors.length > 1 ? 'on this page' : ''}`.trim(),
+    replace(list, page.items.length ? table('Devices matching the filter, one page',
       ['Device', 'Status', 'Last seen', 'Profile', 'Customer', 'Firmware', 'Battery'], rows)
       : el('p', {class: 'muted'}, 'No device matches.'));
     const first = (st.cursors.length - 1) * PAGE_SIZE;

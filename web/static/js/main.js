@@ -138,7 +138,8 @@ const pages = [
   [/^\/customers$/, customers, 'customers'],
 ];
 
-function route() {
+function route(ev) {
+  const navigated = !!ev;
   const hash = location.hash;
   if (!hash.startsWith('#/')) return; // in-page anchors such as #main
   if (!api) return;
@@ -159,7 +160,10 @@ function route() {
       if (e instanceof Problem && e.status === 401) return;
       replace(main, problemBox(e, 'This page could not be loaded'));
     });
-    main.focus({preventScroll: true});
+    // After a navigation, focus moves to the new page (screen readers
+    // announce it); on the first load it stays at the top, where Tab
+    // reaches the skip link first.
+    if (navigated) main.focus({preventScroll: true});
     return;
   }
   replace(main, el('h1', {}, 'Not found'), el('p', {}, 'The console has no page at ', el('code', {}, hash), '. ',

@@ -95,7 +95,7 @@ export async function busy(button, fn) {
 export function table(caption, headings, rows) {
   return el('div', {class: 'table-wrap'},
     el('table', {},
-      caption ? el('caption', {}, caption) : null,
+      caption ? el('caption', {class: 'sr-only'}, caption) : null,
       el('thead', {}, el('tr', {}, headings.map((h) => el('th', {scope: 'col'}, h)))),
       el('tbody', {}, rows)));
 }
