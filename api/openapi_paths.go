@@ -117,7 +117,8 @@ func openAPIPaths() obj {
 			problems("400", "404").with("200", resp("a page of events", pageOf("Event"))))},
 		v + "/events": obj{"get": func() obj {
 			o := op("events", "Live events as Server-Sent Events (data: an Event; id: its id; \"event: dropped\" marks lost events; \": heartbeat\" comments keep the stream alive). Send Last-Event-ID to resume from the log. With Accept: application/json (and not text/event-stream), one page of the log instead.",
-				params(one(inQuery("device", "endpoint"), inHeader("Last-Event-ID", "resume after this event id")), eventFilters, page), nil,
+				params(one(inQuery("device", "endpoint"), inHeader("Last-Event-ID", "resume after this event id"),
+					inQuery("access_token", "the bearer token, for clients that cannot send headers (a browser's EventSource); accepted on this route only, and only without an Authorization header")), eventFilters, page), nil,
 				problems("400"))
 			o["responses"].(obj)["200"] = obj{"description": "the stream, or a page of the log", "content": obj{
 				"text/event-stream": obj{"schema": obj{"type": "string"}},
