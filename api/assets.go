@@ -203,38 +203,54 @@ type relationBodyDTO struct {
 	Type string `json:"type"`
 }
 
-// entityRef resolves "asset:<id>" or "device:<endpoint>" (a device may
-// also be "device:#<id>").
-func (s *Server) entityRef(r *http.Request, field, text string) (models.EntityRef, error) {
+// maxEntityText bounds an entity reference ("device:" and an endpoint).
+const maxEntityText = 512
+
+// parseEntity reads "asset:<id>", "device:#<id>" or "device:<endpoint>";
+// for an endpoint the ref's ID is 0 and the endpoint is returned.
+func parseEntity(field, text string) (models.EntityRef, string, error) {
+	if len(text) > maxEntityText {
+		return models.EntityRef{}, "", badField(field, "%d bytes, at most %d", len(text), maxEntityText)
+	}
 	kind, v, ok := strings.Cut(text, ":")
 	if !ok || v == "" {
-		return models.EntityRef{}, badField(field, "%q is not asset:<id> or device:<endpoint>", text)
+		return models.EntityRef{}, "", badField(field, "%q is not asset:<id> or device:<endpoint>", text)
+	}
+	id := func(what, n string) (int64, error) {
+		id, err := strconv.ParseInt(n, 10, 64)
+		if err != nil || id <= 0 {
+			return 0, badField(field, "%q is not %s id", n, what)
+		}
+		return id, nil
 	}
 	switch models.EntityKind(kind) {
 	case models.EntityAsset:
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 {
-			return models.EntityRef{}, badField(field, "%q is not an asset id", v)
-		}
-		return models.EntityRef{Kind: models.EntityAsset, ID: id}, nil
+		n, err := id("an asset", v)
+		return models.EntityRef{Kind: models.EntityAsset, ID: n}, "", err
 	case models.EntityDevice:
 		if n, ok := strings.CutPrefix(v, "#"); ok {
-			id, err := strconv.ParseInt(n, 10, 64)
-			if err != nil || id <= 0 {
-				return models.EntityRef{}, badField(field, "%q is not a device id", n)
-			}
-			return models.EntityRef{Kind: models.EntityDevice, ID: id}, nil
+			n, err := id("a device", n)
+			return models.EntityRef{Kind: models.EntityDevice, ID: n}, "", err
 		}
-		d, err := s.svc.GetDevice(r.Context(), who(r), v)
-		if errors.Is(err, dm.ErrNotFound) {
-			return models.EntityRef{}, badField(field, "no device %q", v)
-		}
-		if err != nil {
-			return models.EntityRef{}, err
-		}
-		return models.EntityRef{Kind: models.EntityDevice, ID: d.ID}, nil
+		return models.EntityRef{Kind: models.EntityDevice}, v, nil
 	}
-	return models.EntityRef{}, badField(field, "kind %q is not asset or device", kind)
+	return models.EntityRef{}, "", badField(field, "kind %q is not asset or device", kind)
+}
+
+// entityRef resolves an entity reference, a device's endpoint to its id.
+func (s *Server) entityRef(r *http.Request, field, text string) (models.EntityRef, error) {
+	ref, ep, err := parseEntity(field, text)
+	if err != nil || ep == "" {
+		return ref, err
+	}
+	d, err := s.svc.GetDevice(r.Context(), who(r), ep)
+	if errors.Is(err, dm.ErrNotFound) {
+		return models.EntityRef{}, badField(field, "no device %q", ep)
+	}
+	if err != nil {
+		return models.EntityRef{}, err
+	}
+	return models.EntityRef{Kind: models.EntityDevice, ID: d.ID}, nil
 }
 
 func (s *Server) relation(r *http.Request, body relationBodyDTO) (models.Relation, error) {

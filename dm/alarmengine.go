@@ -37,33 +37,58 @@ type threshold struct {
 	last      float64
 }
 
-// ruleSet is the enabled rules, indexed by what they attach to.
-type ruleSet struct {
-	loaded    time.Time
+// kindRules are one kind's enabled rules, indexed by what they attach to.
+type kindRules struct {
 	global    []models.AlarmRule
 	byProfile map[int64][]models.AlarmRule
 	byDevice  map[int64][]models.AlarmRule
-	count     int
+}
+
+// ruleSet is the enabled rules by kind.
+type ruleSet struct {
+	loaded time.Time
+	kinds  map[models.AlarmRuleKind]*kindRules
+	count  int
+}
+
+func (rs *ruleSet) add(r models.AlarmRule) {
+	k := rs.kinds[r.Spec.Kind]
+	if k == nil {
+		k = &kindRules{byProfile: map[int64][]models.AlarmRule{}, byDevice: map[int64][]models.AlarmRule{}}
+		rs.kinds[r.Spec.Kind] = k
+	}
+	rs.count++
+	switch {
+	case r.DeviceID != 0:
+		k.byDevice[r.DeviceID] = append(k.byDevice[r.DeviceID], r)
+	case r.ProfileID != 0:
+		k.byProfile[r.ProfileID] = append(k.byProfile[r.ProfileID], r)
+	default:
+		k.global = append(k.global, r)
+	}
+}
+
+// each calls fn with each of d's rules of a kind, without allocating (the
+// ingest path runs it for every notification).
+func (rs *ruleSet) each(d models.Device, kind models.AlarmRuleKind, fn func(r *models.AlarmRule)) {
+	if rs == nil || rs.count == 0 {
+		return
+	}
+	k := rs.kinds[kind]
+	if k == nil {
+		return
+	}
+	for _, list := range [3][]models.AlarmRule{k.global, k.byProfile[d.ProfileID], k.byDevice[d.ID]} {
+		for i := range list {
+			fn(&list[i])
+		}
+	}
 }
 
 // applicable returns d's rules of a kind.
 func (rs *ruleSet) applicable(d models.Device, kind models.AlarmRuleKind) []models.AlarmRule {
-	if rs == nil || rs.count == 0 {
-		return nil
-	}
 	var out []models.AlarmRule
-	add := func(list []models.AlarmRule) {
-		for _, r := range list {
-			if r.Spec.Kind == kind {
-				out = append(out, r)
-			}
-		}
-	}
-	add(rs.global)
-	if d.ProfileID != 0 {
-		add(rs.byProfile[d.ProfileID])
-	}
-	add(rs.byDevice[d.ID])
+	rs.each(d, kind, func(r *models.AlarmRule) { out = append(out, *r) })
 	return out
 }
 
@@ -109,7 +134,7 @@ func (ae *alarmEngine) ruleSet(ctx context.Context) *ruleSet {
 	if rs != nil && now.Sub(rs.loaded) < s.cfg.CacheTTL {
 		return rs
 	}
-	rs = &ruleSet{loaded: now, byProfile: map[int64][]models.AlarmRule{}, byDevice: map[int64][]models.AlarmRule{}}
+	rs = &ruleSet{loaded: now, kinds: map[models.AlarmRuleKind]*kindRules{}}
 	p := PageRequest{Limit: MaxPageLimit}
 	for {
 		pg, err := s.st.AlarmRules.List(ctx, AlarmRuleFilter{}, p)
@@ -118,17 +143,8 @@ func (ae *alarmEngine) ruleSet(ctx context.Context) *ruleSet {
 			return &ruleSet{}
 		}
 		for _, r := range pg.Items {
-			if r.Disabled {
-				continue
-			}
-			rs.count++
-			switch {
-			case r.DeviceID != 0:
-				rs.byDevice[r.DeviceID] = append(rs.byDevice[r.DeviceID], r)
-			case r.ProfileID != 0:
-				rs.byProfile[r.ProfileID] = append(rs.byProfile[r.ProfileID], r)
-			default:
-				rs.global = append(rs.global, r)
+			if !r.Disabled {
+				rs.add(r)
 			}
 		}
 		if pg.Next == "" {
@@ -177,14 +193,14 @@ type action struct {
 // telemetry evaluates threshold rules on a device's new points.
 func (ae *alarmEngine) telemetry(ctx context.Context, d models.Device, pts []models.TelemetryPoint) {
 	rs := ae.ruleSet(ctx)
-	rules := rs.applicable(d, models.RuleThreshold)
-	if len(rules) == 0 {
+	if rs.count == 0 || rs.kinds[models.RuleThreshold] == nil {
 		return
 	}
 	now := ae.s.now()
 	var acts []action
 	ae.mu.Lock()
-	for _, r := range rules {
+	rs.each(d, models.RuleThreshold, func(rp *models.AlarmRule) {
+		r := *rp
 		for _, p := range pts {
 			if p.Key != r.Spec.Key {
 				continue
@@ -220,7 +236,7 @@ func (ae *alarmEngine) telemetry(ctx context.Context, d models.Device, pts []mod
 				acts = append(acts, action{rule: r, reason: "threshold crossed", detail: thresholdDetail(r, p.Key, v, st.since)})
 			}
 		}
-	}
+	})
 	ae.mu.Unlock()
 	ae.apply(ctx, d, acts)
 }

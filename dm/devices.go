@@ -199,6 +199,7 @@ func (s *Service) DeleteDevice(ctx context.Context, who Principal, endpoint stri
 	}
 	s.rt.devices.drop(endpoint)
 	s.rt.alarms.forget(d.ID)
+	s.rt.alarms.invalidate()
 	ev := deviceEvent(d, models.CategoryAudit, "device.deleted", nil)
 	ev.Actor = who.Actor()
 	s.record(ctx, ev)

@@ -2,6 +2,9 @@ package dm
 
 import (
 	"encoding/json"
+	"errors"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/shoal-iot/shoal/models"
@@ -53,4 +56,25 @@ func TestWebhookURLs(t *testing.T) {
 			t.Errorf("%q: %v", raw, err)
 		}
 	}
+}
+
+// FuzzWebhookURL: any text is accepted only as an absolute http(s) URL
+// with a host, or refused as invalid naming url; never a panic.
+func FuzzWebhookURL(f *testing.F) {
+	for _, s := range []string{"http://127.0.0.1:8080/hook", "https://h/x?y=1", "ftp://h/", "http://[::1", "http://u:p@h/", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		err := checkWebhookURL(s)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "url") {
+				t.Fatalf("%q: %v", s, err)
+			}
+			return
+		}
+		u, perr := url.Parse(s)
+		if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil {
+			t.Fatalf("%q accepted", s)
+		}
+	})
 }
