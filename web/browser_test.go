@@ -54,7 +54,7 @@ type server struct {
 	hc   *http.Client
 }
 
-func startServer(t *testing.T) *server {
+func startServer(t testing.TB) *server {
 	t.Helper()
 	cfg := app.Defaults()
 	cfg.DataDir = t.TempDir()
@@ -89,7 +89,7 @@ func startServer(t *testing.T) *server {
 
 // call does one REST request as token and decodes the JSON answer into
 // out; it fails the test unless the status is want.
-func (s *server) call(t *testing.T, token, method, path string, body, out any, want int) {
+func (s *server) call(t testing.TB, token, method, path string, body, out any, want int) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -121,9 +121,21 @@ func (s *server) call(t *testing.T, token, method, path string, body, out any, w
 	}
 }
 
+// get does a GET as the admin and fails unless it answers 200.
+func (s *server) get(t testing.TB, path string) {
+	t.Helper()
+	s.call(t, adminToken, http.MethodGet, path, nil, nil, http.StatusOK)
+}
+
+// getJSON does a GET as the admin and decodes the answer into out.
+func (s *server) getJSON(t testing.TB, path string, out any) {
+	t.Helper()
+	s.call(t, adminToken, http.MethodGet, path, nil, out, http.StatusOK)
+}
+
 // exists reports whether the server has a route (it does not answer 404
 // no-such-route).
-func (s *server) exists(t *testing.T, path string) bool {
+func (s *server) exists(t testing.TB, path string) bool {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, s.base+"/api/v1"+path, nil)
 	req.Header.Set("Authorization", "Bearer "+adminToken)
@@ -138,7 +150,7 @@ func (s *server) exists(t *testing.T, path string) bool {
 }
 
 // createPSK creates a DTLS-PSK device and returns its key.
-func (s *server) createPSK(t *testing.T, ep string, extra map[string]any) []byte {
+func (s *server) createPSK(t testing.TB, ep string, extra map[string]any) []byte {
 	t.Helper()
 	body := map[string]any{"endpoint": ep, "credentials": map[string]any{"mode": "psk"}}
 	for k, v := range extra {
@@ -156,7 +168,7 @@ func (s *server) createPSK(t *testing.T, ep string, extra map[string]any) []byte
 }
 
 // device runs a simulated LwM2M client (lwm2m/client) until cleanup.
-func (s *server) device(t *testing.T, ep string, key []byte) *client.Client {
+func (s *server) device(t testing.TB, ep string, key []byte) *client.Client {
 	t.Helper()
 	c, err := client.New(client.Config{Endpoint: ep, ServerURI: "coaps://" + s.a.CoAPSAddr().String(),
 		PSKIdentity: ep, PSKKey: key, Models: objects.New(), Codecs: std.New(), Dialer: &client.CoAPDialer{},

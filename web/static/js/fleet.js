@@ -206,13 +206,14 @@ export async function render(ctx, _args, params) {
       profileSelect.append(el('option', {value: pr.name, selected: pr.name === st.filter.profile}, pr.name));
     }
   }).catch(() => {});
-  try {
-    const cs = await api.optional('/customers', {limit: 500});
+  // Customer names are fetched alongside the counts; the page waits for
+  // them only so its rows are drawn once.
+  const customers = api.optional('/customers', {limit: 500}).then((cs) => {
     for (const c of (cs && cs.items) || []) st.customers.set(c.id, c.name);
-  } catch {
+  }).catch(() => {
     // a customer token may not list customers; ids are shown instead
-  }
-  await Promise.all([loadPage(), loadCounts()]);
+  });
+  await Promise.all([customers.then(loadPage), loadCounts()]);
 }
 
 function flash(tr) {
