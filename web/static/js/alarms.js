@@ -16,10 +16,16 @@ export async function render(ctx) {
     replace(box, unavailable('Alarms', 'GET /api/v1/alarms'));
     return;
   }
+  const routes = el('div');
+  const found = (e) => {
+    replace(routes, problemBox(e, 'Reading the OpenAPI document failed (no acknowledge or clear buttons)'));
+    return null;
+  };
   const [ack, clear] = await Promise.all([
-    find(api, 'POST', /^\/api\/v1\/alarms\/\{[^}]+\}/, /ack/i).catch(() => null),
-    find(api, 'POST', /^\/api\/v1\/alarms\/\{[^}]+\}/, /clear/i).catch(() => null),
+    find(api, 'POST', /^\/api\/v1\/alarms\/\{[^}]+\}/, /ack/i).catch(found),
+    find(api, 'POST', /^\/api\/v1\/alarms\/\{[^}]+\}/, /clear/i).catch(found),
   ]);
+  box.before(routes);
 
   async function load(page) {
     const alarms = (page || await api.get('/alarms', {limit: 200})).items.slice();

@@ -30,6 +30,7 @@ export async function render(ctx, [endpoint]) {
   // the tree too, and charts get units.
   const keyPaths = new Map();
   const units = {};
+  let profileProblem = null;
   if (dev.profile) {
     try {
       const prof = await api.get('/profiles/' + enc(dev.profile));
@@ -42,9 +43,11 @@ export async function render(ctx, [endpoint]) {
       }
     } catch (e) {
       if (e instanceof Problem && e.status === 401) throw e;
+      profileProblem = problemBox(e, `Loading profile ${dev.profile} failed (telemetry keys are not linked to the tree)`);
     }
   }
   const telemetry = new Telemetry(ctx, endpoint, units);
+  if (profileProblem) telemetry.errors.append(profileProblem);
   ctx.onLeave(() => telemetry.close());
 
   const commandsBox = el('div', {id: 'commands'});

@@ -13,7 +13,10 @@ export async function render(ctx) {
   const campaigns = el('section', {class: 'card', 'aria-labelledby': 'camp-title'}, el('h2', {id: 'camp-title'}, 'Campaigns'));
   replace(ctx.main, el('h1', {}, 'Firmware and campaigns'), images, campaigns);
 
-  const imgOp = await find(api, 'GET', /^\/api\/v1\/(firmware|firmware-images|images)$/).catch(() => null);
+  const imgOp = await find(api, 'GET', /^\/api\/v1\/(firmware|firmware-images|images)$/).catch((e) => {
+    images.append(problemBox(e, 'Reading the OpenAPI document failed'));
+    return null;
+  });
   const imgPath = imgOp ? fill(imgOp.path, {}) : '/firmware';
   const imgPage = await api.optional(imgPath, {limit: 100}).catch((e) => {
     images.append(problemBox(e, 'Listing images failed'));
@@ -41,7 +44,10 @@ export async function render(ctx) {
     campaigns.append(el('p', {class: 'muted'}, 'No campaigns.'));
     return;
   }
-  const devOp = await find(api, 'GET', /^\/api\/v1\/campaigns\/\{[^}]+\}\/devices$/).catch(() => null);
+  const devOp = await find(api, 'GET', /^\/api\/v1\/campaigns\/\{[^}]+\}\/devices$/).catch((e) => {
+    campaigns.append(problemBox(e, 'Reading the OpenAPI document failed'));
+    return null;
+  });
   for (const c of campPage.items) campaigns.append(campaign(api, c, devOp));
 }
 

@@ -1,7 +1,7 @@
 // The fleet page: counts by status, a filtered, server-paginated device
 // list (nothing loads the whole fleet), kept current from the event stream.
 import {el, replace, problemBox, badge, timeEl, table} from './ui.js';
-import {enc} from './api.js';
+import {enc, Problem} from './api.js';
 
 export const STATUSES = ['online', 'asleep', 'offline', 'never'];
 const PAGE_SIZE = 50;
@@ -205,13 +205,16 @@ export async function render(ctx, _args, params) {
     for (const pr of p.items) {
       profileSelect.append(el('option', {value: pr.name, selected: pr.name === st.filter.profile}, pr.name));
     }
-  }).catch(() => {});
+  }).catch((e) => {
+    errors.append(problemBox(e, 'Listing profiles for the filter failed'));
+  });
   // Customer names are fetched alongside the counts; the page waits for
   // them only so its rows are drawn once.
   const customers = api.optional('/customers', {limit: 500}).then((cs) => {
     for (const c of (cs && cs.items) || []) st.customers.set(c.id, c.name);
-  }).catch(() => {
-    // a customer token may not list customers; ids are shown instead
+  }).catch((e) => {
+    // A customer token may not list customers: ids are shown instead.
+    if (!(e instanceof Problem && e.status === 403)) errors.append(problemBox(e, 'Listing customers failed'));
   });
   await Promise.all([customers.then(loadPage), loadCounts()]);
 }
