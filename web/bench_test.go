@@ -48,7 +48,7 @@ func BenchmarkFleetPage(b *testing.B) {
 
 // importFleet creates n devices through POST /devices/import, in batches.
 func (s *server) importFleet(b testing.TB, n int) {
-	const batch = 20000
+	const batch = 5000
 	for start := 0; start < n; start += batch {
 		rows := make([]map[string]any, 0, batch)
 		for i := start; i < min(n, start+batch); i++ {

@@ -30,6 +30,7 @@ func TestConsoleAccessible(t *testing.T) {
 	b := newBrowser(t)
 	s := startServer(t)
 	s.call(t, adminToken, http.MethodPost, "/profiles", map[string]any{"name": "thermo", "spec": map[string]any{
+		"observe":   map[string]any{"strategy": "single", "targets": []map[string]any{{"path": "/3/0/9"}}},
 		"telemetry": []map[string]string{{"path": "/3303/0/5700", "name": "temperature"}}}}, nil, http.StatusCreated)
 	key := s.createPSK(t, "a11y-1", map[string]any{"profile": "thermo"})
 	s.device(t, "a11y-1", key)
@@ -56,6 +57,10 @@ func TestConsoleAccessible(t *testing.T) {
 			}
 			if page.name == "fleet" {
 				tb.screenshot(t, "tablet")
+			}
+			if page.name == "device" {
+				// What the profile observes shows as observed.
+				tb.run(t, "profile observation", waitJS(`document.querySelector('button[data-action="observe"][data-path="/3/0/9"]').getAttribute('aria-pressed') === 'true'`))
 			}
 		})
 	}

@@ -34,6 +34,9 @@ export async function render(ctx, [endpoint]) {
   if (dev.profile) {
     try {
       const prof = await api.get('/profiles/' + enc(dev.profile));
+      // The profile's observations are set up by the server at
+      // registration: show them as observed.
+      for (const o of (prof.spec && prof.spec.observe && prof.spec.observe.targets) || []) tree.observed.add(o.path);
       for (const m of (prof.spec && prof.spec.telemetry) || []) {
         keyPaths.set(m.name, m.path);
         const [oid, , rid] = m.path.split('/').filter(Boolean).map(Number);

@@ -90,8 +90,9 @@ export class ObjectTree {
       const b = el('button', {type: 'button', class: 'small secondary', 'data-action': 'read', 'data-path': path,
         'aria-label': `Read ${label}`}, 'Read');
       b.addEventListener('click', () => busy(b, () => this.read(path, value)));
+      const on = this.observed.has(path);
       const ob = el('button', {type: 'button', class: 'small secondary', 'data-action': 'observe', 'data-path': path,
-        'aria-pressed': 'false', 'aria-label': `Observe ${label}`}, 'Observe');
+        'aria-pressed': String(on), 'aria-label': `Observe ${label}`}, on ? 'Stop observing' : 'Observe');
       ob.addEventListener('click', () => busy(ob, () => this.toggleObserve(path, value, ob)));
       actions.append(b, ob);
     }
