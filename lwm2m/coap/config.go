@@ -43,6 +43,9 @@ type NotifyFunc func(p *Peer, n *Message) bool
 // Validate (Listen and Dial do) to apply defaults and check ranges.
 type Config struct {
 	// Handler serves incoming requests; nil answers every request 4.04.
+	// A response body larger than the block size is sent block by block
+	// (Block2) from the first answer; a handler that sets Block2 on its
+	// response serves the requested block itself and it goes out as is.
 	Handler Handler
 	// Unmatched sees responses whose token matches no request in flight and
 	// no observation (typically notifications the server no longer knows).

@@ -301,6 +301,11 @@ func (e *engine) serve(p *Peer, m *Message) *Message {
 			resp.SetBlock1(Block{Num: b1.Num, SZX: b1.SZX})
 		}
 	}
+	if _, sliced := resp.Options.Get(OptBlock2); sliced {
+		// The handler served one block itself (a file read block by block
+		// rather than held whole): pass it on as it is.
+		return resp
+	}
 	return p.sliceBlock2(m, resp, b2, hasB2)
 }
 
