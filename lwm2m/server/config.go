@@ -83,6 +83,11 @@ type Config struct {
 	Models lwm2m.ModelProvider
 	// Bootstrap, when set, serves /bs on the same listeners.
 	Bootstrap coap.Handler
+	// Files, when set, serves GET requests whose first path segment is
+	// FilesPath (default "fw") on the same listeners: firmware packages a
+	// device pulls by CoAP or CoAPS. Other methods there get 4.05.
+	Files     coap.Handler
+	FilesPath string
 	Logger    zerolog.Logger
 }
 
@@ -108,6 +113,9 @@ func (c *Config) Validate() error {
 	def(&c.PersistTimeout, 10*time.Second)
 	if c.Network == "" {
 		c.Network = "udp"
+	}
+	if c.FilesPath == "" {
+		c.FilesPath = "fw"
 	}
 	if c.MaxQueued == 0 {
 		c.MaxQueued = 100
@@ -151,6 +159,10 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxQueued < 1 || c.EventQueue < 1 {
 		errs = append(errs, errors.New("MaxQueued and EventQueue must be positive"))
+	}
+	switch c.FilesPath {
+	case "rd", "dp", "bs":
+		errs = append(errs, fmt.Errorf("FilesPath %q is an LwM2M interface's path", c.FilesPath))
 	}
 	if err := c.CoAP.Validate(); err != nil {
 		errs = append(errs, err)

@@ -10,7 +10,8 @@ import (
 )
 
 // serveCoAP routes uplink requests: /rd (Register, Update, De-register),
-// /dp (Send) and /bs (bootstrap, when configured).
+// /dp (Send), /bs (bootstrap, when configured) and GETs of files (when
+// configured).
 func (s *Server) serveCoAP(ctx context.Context, p *coap.Peer, req *coap.Message) *coap.Message {
 	// Routed on the option bytes: Updates are the hottest messages.
 	n := req.PathLen()
@@ -37,6 +38,11 @@ func (s *Server) serveCoAP(ctx context.Context, p *coap.Peer, req *coap.Message)
 		return s.send(p, req)
 	case n >= 1 && string(first) == "bs" && s.cfg.Bootstrap != nil:
 		return s.cfg.Bootstrap.ServeCoAP(ctx, p, req)
+	case n >= 1 && s.cfg.Files != nil && string(first) == s.cfg.FilesPath:
+		if req.Code != coap.GET {
+			return methodNotAllowed(req)
+		}
+		return s.cfg.Files.ServeCoAP(ctx, p, req)
 	}
 	return statusResponse(lwm2m.Errorf(lwm2m.CodeNotFound, "no resource %s", req.PathString()))
 }
