@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/shoal-iot/shoal/dm"
 	"github.com/shoal-iot/shoal/lwm2m"
 )
 
@@ -62,6 +63,9 @@ type Config struct {
 	// Console, when set, serves every path outside /api, /healthz and
 	// /metrics (the web console); nil leaves them 404 problem documents.
 	Console http.Handler
+	// Provisioning serves the bootstrap and credential-lifecycle routes
+	// (nil: they answer 404).
+	Provisioning *dm.Provisioning
 }
 
 // Validate applies the defaults and checks the rest.
