@@ -89,6 +89,7 @@ func (s *Server) routes() *mux.Router {
 	add(http.MethodDelete, "/profiles/{profile}", "deleteProfile", s.deleteProfile)
 
 	s.tenancyRoutes(add)
+	s.bootstrapRoutes(add)
 	s.alarmRoutes(add)
 
 	add(http.MethodGet, "/objects", "listObjects", s.listObjects)

@@ -194,8 +194,41 @@ func walkCases() map[string]walkCase {
 
 		"listObjects": {req: same(v1+"/objects", nil), want: anyone},
 		"getObject":   {req: same(v1+"/objects/3", nil), want: anyone},
+
+		// Issue 8's routes. This fixture runs without provisioning: the
+		// fleet's roles are told it is not enabled (404), customers that
+		// their role may not manage bootstrap (403) either way; a device's
+		// credentials and the CA certificate are 404 for everyone.
+		"listBootstrapConfigs":        {req: same(v1+"/bootstrap/configs", nil), want: noProvisioning},
+		"createBootstrapConfig":       {req: same(v1+"/bootstrap/configs", map[string]any{"name": "x"}), want: noProvisioning},
+		"getBootstrapConfig":          {req: same(v1+"/bootstrap/configs/x", nil), want: noProvisioning},
+		"updateBootstrapConfig":       {req: same(v1+"/bootstrap/configs/x", map[string]any{"name": "x"}), want: noProvisioning},
+		"deleteBootstrapConfig":       {req: same(v1+"/bootstrap/configs/x", nil), want: noProvisioning},
+		"listBootstrapAccounts":       {req: same(v1+"/bootstrap/accounts", nil), want: noProvisioning},
+		"createBootstrapAccount":      {req: same(v1+"/bootstrap/accounts", map[string]any{"name": "x"}), want: noProvisioning},
+		"getBootstrapAccount":         {req: same(v1+"/bootstrap/accounts/x", nil), want: noProvisioning},
+		"updateBootstrapAccount":      {req: same(v1+"/bootstrap/accounts/x", map[string]any{"name": "x"}), want: noProvisioning},
+		"deleteBootstrapAccount":      {req: same(v1+"/bootstrap/accounts/x", nil), want: noProvisioning},
+		"listFactoryCredentials":      {req: same(v1+"/bootstrap/factory-credentials", nil), want: noProvisioning},
+		"createFactoryCredential":     {req: same(v1+"/bootstrap/factory-credentials", map[string]any{"device": "alpha-meter"}), want: noProvisioning},
+		"revokeFactoryCredential":     {req: same(v1+"/bootstrap/factory-credentials/1", nil), want: noProvisioning},
+		"listBootstrapSessions":       {req: same(v1+"/bootstrap/sessions", nil), want: noProvisioning},
+		"triggerBootstrapSelection":   {req: same(v1+"/bootstrap/trigger", map[string]any{"selection": map[string]any{"endpoints": []string{"alpha-meter"}}}), want: noProvisioning},
+		"triggerBootstrap":            {req: same(dev+"/bootstrap", nil), want: noProvisioning},
+		"listDeviceBootstrapSessions": {req: same(dev+"/bootstrap/sessions", nil), want: noProvisioning},
+		"unbindDevice":                {req: same(dev+"/bootstrap/binding", nil), want: noProvisioning},
+		"listCredentials":             {req: same(dev+"/credentials", nil), want: notEnabled},
+		"rotateCredentials":           {req: same(dev+"/credentials/rotate", nil), want: noProvisioning},
+		"revokeCredential":            {req: same(dev+"/credentials/1", nil), want: noProvisioning},
+		"getCACertificate":            {req: same(v1+"/ca/certificate", nil), want: notEnabled},
 	}
 }
+
+// Issue 8's routes without provisioning.
+var (
+	noProvisioning = [nRoles]int{404, 404, 403, 403}
+	notEnabled     = [nRoles]int{404, 404, 404, 404}
+)
 
 // scopedItems checks a list: a customer's items all belong to it (field
 // names the item's customer member; "" checks only the total), and the
