@@ -13,7 +13,7 @@ import (
 // asks of the server: a page of 50 devices and the five counts (all and by
 // status), as the console sends them (concurrently). The fleet is
 // imported once through the REST API; SHOAL_BENCH_FLEET sets its size
-// (default 10,000; docs/benchmarks.md has 100,000).
+// (default 10,000; SHOAL_BENCH_FLEET=100000 is the fleet the console is built for).
 func BenchmarkFleetPage(b *testing.B) {
 	n := 10000
 	if v := os.Getenv("SHOAL_BENCH_FLEET"); v != "" {
