@@ -44,7 +44,41 @@ type Campaign struct {
 	StopAfter        time.Time       `json:"stop_after,omitzero"`
 	CreatedAt        time.Time       `json:"created_at"`
 	UpdatedAt        time.Time       `json:"updated_at"`
+
+	// The fields below are stored together as the campaign's options.
+
+	// Method forces a delivery method, DeliveryPull or DeliveryPush; ""
+	// picks per device from what it supports (/5/0/8, /5/0/9).
+	Method string `json:"method,omitempty"`
+	// Waves are the sizes of the first waves, in device order; the devices
+	// left form the last wave. A wave starts once the one before has
+	// finished and WaveDelay has passed.
+	Waves     []int    `json:"waves,omitempty"`
+	WaveDelay Duration `json:"wave_delay,omitempty"`
+	// MaxAttempts bounds the attempts per device when a failure is worth
+	// retrying (a lost connection, a timeout); 0 means the server default.
+	MaxAttempts int `json:"max_attempts,omitempty"`
+	// ProfileID marks the automatic campaign of a profile's target
+	// firmware: devices join it as they register with another version.
+	ProfileID int64 `json:"profile_id,omitempty"`
+	// StateReason says why the campaign paused, completed or was
+	// cancelled.
+	StateReason string `json:"state_reason,omitempty"`
+	// FailureBase is the number of failed devices when the campaign was
+	// last resumed; the threshold counts failures beyond it.
+	FailureBase int64 `json:"failure_base,omitempty"`
+	// Wave is the wave under way and WaveReadyAt when it may start.
+	Wave        int       `json:"wave,omitempty"`
+	WaveReadyAt time.Time `json:"wave_ready_at,omitzero"`
+	StartedAt   time.Time `json:"started_at,omitzero"`
+	FinishedAt  time.Time `json:"finished_at,omitzero"`
 }
+
+// Firmware delivery methods (Firmware Update object /5, resource 9).
+const (
+	DeliveryPull = "pull"
+	DeliveryPush = "push"
+)
 
 // CampaignDeviceState is one device's progress in a campaign.
 type CampaignDeviceState string
@@ -58,7 +92,24 @@ const (
 	CampaignDeviceSucceeded   CampaignDeviceState = "succeeded"
 	CampaignDeviceFailed      CampaignDeviceState = "failed"
 	CampaignDeviceCancelled   CampaignDeviceState = "cancelled"
+	// CampaignDeviceSkipped: the device is not updated, and that is no
+	// failure (it cannot take the image: another model or profile).
+	CampaignDeviceSkipped CampaignDeviceState = "skipped"
 )
+
+// Active reports whether a device in state s is being updated.
+func (s CampaignDeviceState) Active() bool {
+	return s == CampaignDeviceDownloading || s == CampaignDeviceDownloaded || s == CampaignDeviceUpdating
+}
+
+// Done reports whether state s is final.
+func (s CampaignDeviceState) Done() bool {
+	switch s {
+	case CampaignDeviceSucceeded, CampaignDeviceFailed, CampaignDeviceCancelled, CampaignDeviceSkipped:
+		return true
+	}
+	return false
+}
 
 // CampaignDevice tracks one device of a campaign. Method is "push" or
 // "pull"; Reason names a failure ("integrity", "timeout", …).
@@ -72,4 +123,23 @@ type CampaignDevice struct {
 	StartedAt  time.Time           `json:"started_at,omitzero"`
 	FinishedAt time.Time           `json:"finished_at,omitzero"`
 	UpdatedAt  time.Time           `json:"updated_at"`
+
+	// Endpoint is the device's endpoint (filled in by lists, not stored).
+	Endpoint string `json:"endpoint,omitempty"`
+	// Wave is the device's wave (0 first).
+	Wave int `json:"wave,omitempty"`
+	// Deadline ends the stage under way; NextAttemptAt is when a pending
+	// device may be tried again after a retryable failure.
+	Deadline      time.Time `json:"deadline,omitzero"`
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
+	// Detail is what the device last reported, raw ("state 1, result 0"),
+	// or the error of the last step.
+	Detail string `json:"detail,omitempty"`
+	// FromVersion is the firmware the device ran before (/3/0/3) and
+	// ToVersion what it reported after the update.
+	FromVersion string `json:"from_version,omitempty"`
+	ToVersion   string `json:"to_version,omitempty"`
+	// TokenHash is the SHA-256 (hex) of the one-time token in the Package
+	// URI of a pull under way; it is never shown.
+	TokenHash string `json:"-"`
 }

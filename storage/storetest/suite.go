@@ -52,6 +52,7 @@ func tests() []suiteTest {
 		{"Audit", testAudit},
 		{"Commands/ByCustomer", testCommandsByCustomer},
 		{"Firmware", testFirmware},
+		{"Firmware/Jobs", testCampaignJobs},
 		{"Migrations", testMigrations},
 		{"Writer", testWriter},
 		{"Writer/BackPressure", testWriterBackPressure},
