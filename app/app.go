@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/shoal-iot/shoal/api"
+	"github.com/shoal-iot/shoal/bootstrap"
 	"github.com/shoal-iot/shoal/dm"
 	"github.com/shoal-iot/shoal/lwm2m/server"
 	"github.com/shoal-iot/shoal/objects"
@@ -36,6 +37,8 @@ type App struct {
 	svc    *dm.Service
 	srv    *server.Server
 	api    *api.Server
+	prov   *dm.Provisioning
+	bs     *bootstrap.Server
 	reg    *prometheus.Registry
 	token  string
 	ran    atomic.Bool
@@ -91,27 +94,34 @@ func New(cfg Config) (*App, error) {
 	if a.token, err = a.svc.EnsureAdminToken(ctx, cfg.AdminToken); err != nil {
 		return nil, fmt.Errorf("admin token: %w", err)
 	}
-	scfg := server.Config{CoAPAddr: cfg.CoAPAddr, CoAPSAddr: cfg.CoAPSAddr, AllowUnknownNoSec: cfg.AllowUnknownNoSec,
-		RequestTimeout: cfg.RequestTimeout, AwakeWindow: cfg.AwakeWindow,
-		Credentials: a.svc.ServerCredentials(), Registrations: a.svc.ServerRegistrations(),
-		Observations: a.svc.ServerObservations(), Listener: a.svc.Listener(), Models: models,
-		Logger: a.log.With().Str("component", "lwm2m").Logger()}
-	scfg.CoAP.NStart = cfg.NStart
+	var dtlsCert *tls.Certificate
 	if cfg.DTLSCert != "" {
 		c, err := tls.LoadX509KeyPair(cfg.DTLSCert, cfg.DTLSKey)
 		if err != nil {
 			return nil, fmt.Errorf("DTLS certificate: %w", err)
 		}
-		scfg.Certificate = &c
+		dtlsCert = &c
 	}
+	if dtlsCert, err = a.newProvisioning(dtlsCert); err != nil {
+		return nil, err
+	}
+	scfg := server.Config{CoAPAddr: cfg.CoAPAddr, CoAPSAddr: cfg.CoAPSAddr, AllowUnknownNoSec: cfg.AllowUnknownNoSec,
+		RequestTimeout: cfg.RequestTimeout, AwakeWindow: cfg.AwakeWindow,
+		Credentials: a.svc.ServerCredentials(), Registrations: a.svc.ServerRegistrations(),
+		Observations: a.svc.ServerObservations(), Listener: a.prov.Listener(a.svc.Listener()), Models: models,
+		Certificate: dtlsCert, Logger: a.log.With().Str("component", "lwm2m").Logger()}
+	scfg.CoAP.NStart = cfg.NStart
 	if a.srv, err = server.New(scfg); err != nil {
 		return nil, err
 	}
 	a.svc.SetSender(a.srv)
+	if err := a.newBootstrap(dtlsCert); err != nil {
+		return nil, fmt.Errorf("bootstrap server: %w", err)
+	}
 	if cfg.HTTPAddr != "" {
 		a.api, err = api.New(api.Config{Addr: cfg.HTTPAddr, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey,
 			Logger: a.log.With().Str("component", "api").Logger(), Registerer: a.reg, Gatherer: a.reg,
-			Models: models, PublicMetrics: cfg.PublicMetrics, Console: web.Handler()}, a.svc)
+			Models: models, PublicMetrics: cfg.PublicMetrics, Console: web.Handler(), Provisioning: a.prov}, a.svc)
 		if err != nil {
 			return nil, err
 		}
@@ -168,6 +178,10 @@ func (a *App) Run(ctx context.Context) error {
 	if a.api != nil {
 		g.Go(func() error { return a.api.Serve(gctx) })
 	}
+	if a.bs != nil {
+		g.Go(func() error { return a.bs.Serve(gctx) })
+	}
+	g.Go(func() error { return a.prov.Run(gctx) })
 	g.Go(func() error {
 		for _, c := range a.readiness() {
 			select {
@@ -188,6 +202,9 @@ func (a *App) readiness() []<-chan struct{} {
 	cs := []<-chan struct{}{a.srv.Ready(), a.svc.Running()}
 	if a.api != nil {
 		cs = append(cs, a.api.Ready())
+	}
+	if a.bs != nil {
+		cs = append(cs, a.bs.Ready())
 	}
 	return cs
 }
@@ -211,6 +228,9 @@ func (a *App) Close() error {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		_ = a.srv.Serve(ctx)
+	}
+	if a.bs != nil {
+		_ = a.bs.Close()
 	}
 	a.close()
 	return nil

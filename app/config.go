@@ -67,7 +67,30 @@ type Config struct {
 	EventRetention     time.Duration
 	// PublicMetrics serves /metrics without a token.
 	PublicMetrics bool
+
+	// BootstrapCoAPAddr and BootstrapCoAPSAddr are the LwM2M bootstrap
+	// server's UDP and DTLS listen addresses; both empty (Defaults)
+	// disables the bootstrap server. `shoal serve` listens on
+	// DefaultBootstrapCoAPAddr and DefaultBootstrapCoAPSAddr unless told
+	// otherwise; Defaults leaves them off so embedded Apps and tests bind
+	// no fixed port they did not ask for.
+	BootstrapCoAPAddr  string
+	BootstrapCoAPSAddr string
+	// PublicHost is the host name or address devices reach Shoal's LwM2M
+	// server at, written into the management accounts bootstrap gives
+	// them (default: the CoAPS listen host, else "localhost").
+	PublicHost string
+	// CertExpiryWarning is how long before an issued certificate expires
+	// its expiry is announced, unless its bootstrap configuration says
+	// otherwise (default 30 days).
+	CertExpiryWarning time.Duration
 }
+
+// The bootstrap server's standard ports (`shoal serve` defaults).
+const (
+	DefaultBootstrapCoAPAddr  = ":5783"
+	DefaultBootstrapCoAPSAddr = ":5784"
+)
 
 // Defaults returns the configuration `shoal serve` starts from.
 func Defaults() Config {
@@ -123,6 +146,9 @@ func (c *Config) Validate() error {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("%s %v is negative", name, d))
 		}
+	}
+	if c.CertExpiryWarning < 0 {
+		errs = append(errs, fmt.Errorf("certificate expiry warning %v is negative", c.CertExpiryWarning))
 	}
 	if c.NStart < 0 {
 		errs = append(errs, fmt.Errorf("nstart %d is negative", c.NStart))
