@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -88,6 +89,10 @@ at the first start. SIGINT or SIGTERM shut down gracefully.`,
 	f.DurationVar(&cfg.TelemetryRetention, "telemetry-retention", 0, "delete telemetry older than this (0 keeps it)")
 	f.DurationVar(&cfg.EventRetention, "event-retention", 0, "delete events older than this (0 keeps them)")
 	f.BoolVar(&cfg.PublicMetrics, "public-metrics", false, "serve /metrics without a token")
+	f.StringVar(&cfg.BootstrapCoAPAddr, "bootstrap-coap-addr", app.DefaultBootstrapCoAPAddr, "LwM2M bootstrap server over CoAP (UDP) listen address; empty disables")
+	f.StringVar(&cfg.BootstrapCoAPSAddr, "bootstrap-coaps-addr", app.DefaultBootstrapCoAPSAddr, "LwM2M bootstrap server over CoAPS (DTLS) listen address; empty disables")
+	f.StringVar(&cfg.PublicHost, "public-host", "", "host devices reach the LwM2M server at, written to them at bootstrap (default: the CoAPS listen host, else localhost)")
+	f.DurationVar(&cfg.CertExpiryWarning, "cert-expiry-warning", 30*24*time.Hour, "announce an issued certificate's expiry this long before (event and alarm)")
 	return cmd
 }
 

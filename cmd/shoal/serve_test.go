@@ -48,7 +48,8 @@ type proc struct {
 func serve(t *testing.T, bin, dataDir string, extra ...string) *proc {
 	t.Helper()
 	args := append([]string{"serve", "--data-dir", dataDir, "--coap-addr", "127.0.0.1:0", "--coaps-addr", "127.0.0.1:0",
-		"--http-addr", "127.0.0.1:0", "--allow-nosec", "--log-level", "info"}, extra...)
+		"--http-addr", "127.0.0.1:0", "--bootstrap-coap-addr", "127.0.0.1:0", "--bootstrap-coaps-addr", "127.0.0.1:0",
+		"--allow-nosec", "--log-level", "info"}, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "SHOAL_ADMIN_TOKEN="+testToken)
 	p := &proc{cmd: cmd, done: make(chan struct{})}
