@@ -2,8 +2,8 @@ package api
 
 import (
 	"bytes"
-	"fmt"
 	"encoding/pem"
+	"fmt"
 	"net/http"
 	"strconv"
 
