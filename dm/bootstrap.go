@@ -32,8 +32,12 @@ type ProvisioningConfig struct {
 	// ServerPublicKey is the DER certificate (Shoal's CA or the server's
 	// own) written to /0/x/4 so X.509 devices can verify the server.
 	ServerPublicKey []byte
-	// CA issues device certificates; nil makes x509 configurations fail.
+	// CA issues device certificates; nil makes x509 configurations fail
+	// until InitCA creates one.
 	CA CertificateAuthority
+	// InitCA creates Shoal's CA (in the data directory) on demand, for
+	// POST /api/v1/ca; nil: not offered.
+	InitCA func(o ca.InitOptions) (CertificateAuthority, error)
 	// ExpiryWarning is the default lead time of the expiry warning
 	// (default 30 days); ExpiryLookahead how far ahead the scanner looks
 	// (default 400 days); ExpiryInterval how often it runs (default 1 h).
@@ -89,6 +93,9 @@ type Provisioning struct {
 	// uris are Shoal's own management-server URIs (coap, coaps), set once
 	// the listeners are bound.
 	uris atomic.Pointer[[2]string]
+	// authority is the CA and the server key devices verify with; it
+	// changes once when InitCA creates the CA.
+	authority atomic.Pointer[authorityState]
 	// lifeMu serialises read-modify-write of lifecycle records (bootstrap
 	// sessions, registrations and the API update them concurrently).
 	lifeMu sync.Mutex
@@ -106,6 +113,7 @@ func NewProvisioning(s *Service, st ProvisioningStores, cfg ProvisioningConfig) 
 	}
 	p := &Provisioning{s: s, st: st, cfg: cfg}
 	p.SetServerURIs(cfg.CoAPURI, cfg.CoAPSURI)
+	p.authority.Store(&authorityState{ca: cfg.CA, serverKey: cfg.ServerPublicKey})
 	return p, nil
 }
 
@@ -123,12 +131,59 @@ func (p *Provisioning) serverURIs() (coapURI, coapsURI string) {
 // Config returns the validated configuration.
 func (p *Provisioning) Config() ProvisioningConfig { return p.cfg }
 
+// authorityState is the CA in use and what X.509 devices verify the
+// server with.
+type authorityState struct {
+	ca        CertificateAuthority
+	serverKey []byte
+}
+
+func (p *Provisioning) ca() CertificateAuthority { return p.authority.Load().ca }
+
 // CACertificate returns Shoal's CA certificate (ErrNotFound without one).
 func (p *Provisioning) CACertificate() (*x509.Certificate, error) {
-	if p.cfg.CA == nil {
+	a := p.ca()
+	if a == nil {
 		return nil, fmt.Errorf("certificate authority: %w (run shoal ca init)", ErrNotFound)
 	}
-	return p.cfg.CA.Certificate(), nil
+	return a.Certificate(), nil
+}
+
+// InitCA creates Shoal's CA (admin): from then on x509 configurations
+// issue certificates it signs and devices are told to verify the server
+// with it. The DTLS listeners present a certificate it issued from their
+// next start (unless a certificate is configured). ErrConflict when a CA
+// exists.
+func (p *Provisioning) InitCA(ctx context.Context, who Principal, o ca.InitOptions) (*x509.Certificate, error) {
+	if err := needAdmin(who, "creating the certificate authority"); err != nil {
+		return nil, err
+	}
+	if p.cfg.InitCA == nil {
+		return nil, fmt.Errorf("%w: this server cannot create its certificate authority (run shoal ca init)", ErrInvalid)
+	}
+	p.lifeMu.Lock()
+	defer p.lifeMu.Unlock()
+	if p.ca() != nil {
+		return nil, fmt.Errorf("%w: a certificate authority already exists", ErrConflict)
+	}
+	a, err := p.cfg.InitCA(o)
+	if errors.Is(err, ca.ErrExists) {
+		return nil, fmt.Errorf("%w: a certificate authority already exists in the data directory (restart shoal serve to use it)", ErrConflict)
+	}
+	if errors.Is(err, ca.ErrRequest) {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	key := p.authority.Load().serverKey
+	if key == nil {
+		key = a.Certificate().Raw
+	}
+	p.authority.Store(&authorityState{ca: a, serverKey: key})
+	p.audit(ctx, who, "ca.initialised", map[string]any{"subject": a.Certificate().Subject.CommonName,
+		"fingerprint": ca.Fingerprint(a.Certificate().Raw), "not_after": a.Certificate().NotAfter})
+	return a.Certificate(), nil
 }
 
 // Run scans for expiring certificates every ExpiryInterval until ctx

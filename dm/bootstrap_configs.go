@@ -35,7 +35,7 @@ func (p *Provisioning) checkSpec(spec *models.BootstrapSpec) error {
 	switch spec.Security {
 	case models.ModePSK:
 	case models.ModeX509:
-		if p.cfg.CA == nil {
+		if p.ca() == nil {
 			return invalid("spec.security", "x509 needs Shoal's certificate authority (run shoal ca init)")
 		}
 	case models.ModeNoSec:

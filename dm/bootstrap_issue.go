@@ -80,14 +80,15 @@ func (p *Provisioning) issue(ctx context.Context, d models.Device, spec models.B
 		}
 		out.identity, out.secret = []byte(out.cred.PSKIdentity), key
 	case models.ModeX509:
-		if p.cfg.CA == nil {
+		authority := p.ca()
+		if authority == nil {
 			return out, fmt.Errorf("%w: issuing a certificate for %q: Shoal has no certificate authority (run shoal ca init)", ErrInvalid, d.Endpoint)
 		}
 		validity := spec.CertValidity.D()
 		if validity == 0 {
 			validity = defaultCertValidity
 		}
-		is, err := p.cfg.CA.IssueDevice(d.Endpoint, validity, now)
+		is, err := authority.IssueDevice(d.Endpoint, validity, now)
 		if err != nil {
 			return out, fmt.Errorf("%w: issuing a certificate for %q: %v", ErrInvalid, d.Endpoint, err)
 		}

@@ -295,7 +295,7 @@ func (p *Provisioning) account(spec models.BootstrapSpec, sv models.BootstrapSer
 	case models.ModePSK:
 		a.Mode = bootstrap.ModePSK
 	case models.ModeX509:
-		a.Mode, a.ServerPublicKey = bootstrap.ModeCertificate, p.cfg.ServerPublicKey
+		a.Mode, a.ServerPublicKey = bootstrap.ModeCertificate, p.authority.Load().serverKey
 	default:
 		a.Mode = bootstrap.ModeNoSec
 	}
