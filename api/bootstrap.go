@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
+	"github.com/shoal-iot/shoal/bootstrap/ca"
 	"github.com/shoal-iot/shoal/dm"
 	"github.com/shoal-iot/shoal/models"
 )
@@ -432,4 +434,42 @@ func (s *Server) caCertificate(w http.ResponseWriter, r *http.Request) error {
 		return badField("format", "%q is not pem or der", f)
 	}
 	return err
+}
+
+// caInitDTO is the body of POST /ca.
+type caInitDTO struct {
+	CommonName   string          `json:"cn,omitempty"`
+	Organization string          `json:"org,omitempty"`
+	Validity     models.Duration `json:"validity,omitempty"`
+}
+
+// caDTO describes Shoal's CA certificate.
+type caDTO struct {
+	Subject     string    `json:"subject"`
+	Fingerprint string    `json:"fingerprint"`
+	NotAfter    time.Time `json:"not_after"`
+	Certificate string    `json:"certificate"`
+}
+
+// initCA creates Shoal's CA in the server's data directory (admin).
+func (s *Server) initCA(w http.ResponseWriter, r *http.Request) error {
+	if who(r).Role != models.RoleAdmin {
+		return fmt.Errorf("%w: creating the certificate authority needs the admin role", dm.ErrForbidden)
+	}
+	p, err := s.prov(r, true)
+	if err != nil {
+		return err
+	}
+	var body caInitDTO
+	if err := s.decodeBody(w, r, &body); err != nil {
+		return err
+	}
+	c, err := p.InitCA(r.Context(), who(r), ca.InitOptions{CommonName: body.CommonName, Organization: body.Organization,
+		Validity: body.Validity.D()})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", V1+"/ca/certificate")
+	return writeJSON(w, http.StatusCreated, caDTO{Subject: c.Subject.CommonName, Fingerprint: ca.Fingerprint(c.Raw),
+		NotAfter: c.NotAfter.UTC(), Certificate: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))})
 }

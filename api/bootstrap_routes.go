@@ -33,4 +33,5 @@ func (s *Server) bootstrapRoutes(add addFunc) {
 	add(http.MethodDelete, "/devices/{endpoint}/credentials/{id}", "revokeCredential", s.revokeCredential)
 
 	add(http.MethodGet, "/ca/certificate", "getCACertificate", s.caCertificate)
+	add(http.MethodPost, "/ca", "initCA", s.initCA)
 }

@@ -90,6 +90,11 @@ func bootstrapPaths() obj {
 			"delete": op("revokeCredential", "Revoke a credential: its next handshake fails and a live DTLS session that used it is closed"+fleet,
 				params(one(pEndpoint), id("credential")), nil, problems("404").with("200", resp("the revoked credential", sref("Credential")))),
 		},
+		v + "/ca": obj{
+			"post": op("initCA", "Create Shoal's certificate authority in the server's data directory (admin); X.509 configurations issue certificates it signs at once, the DTLS listeners present one it issued from their next start",
+				nil, object(obj{"cn": str("common name, default Shoal CA"), "org": str("organisation"), "validity": str("default 87600h")}),
+				problems("400", "409").with("201", resp("created (Location: the certificate)", sref("CA")))),
+		},
 		v + "/ca/certificate": obj{
 			"get": op("getCACertificate", "Download Shoal's CA certificate (PEM, or DER with format=der)", one(inQuery("format", "pem (default) or der")), nil,
 				problems("400", "404").with("200", obj{"description": "the certificate", "content": obj{
@@ -154,6 +159,8 @@ func bootstrapSchemas() obj {
 			"issued_by": str(""), "delivered_at": timestamp("bootstrap wrote it to the device"),
 			"confirmed_at": timestamp("the device first registered with it"), "expiry_warned_at": timestamp(""),
 			"trigger_command_id": integer("the rotation's Bootstrap-Request Trigger")}, "id", "mode", "state"),
+		"CA": object(obj{"subject": str(""), "fingerprint": str("hex SHA-256"), "not_after": timestamp(""), "certificate": str("PEM")},
+			"subject", "fingerprint", "not_after", "certificate"),
 		"Rotation": object(obj{"credential": sref("Credential"), "queued": boolean("the trigger waits for the device"),
 			"command": sref("Command")}, "credential", "queued"),
 	}

@@ -221,6 +221,7 @@ func walkCases() map[string]walkCase {
 		"rotateCredentials":           {req: same(dev+"/credentials/rotate", nil), want: noProvisioning},
 		"revokeCredential":            {req: same(dev+"/credentials/1", nil), want: noProvisioning},
 		"getCACertificate":            {req: same(v1+"/ca/certificate", nil), want: notEnabled},
+		"initCA":                      {req: same(v1+"/ca", map[string]any{"cn": "x"}), want: [nRoles]int{404, 403, 403, 403}},
 	}
 }
 
