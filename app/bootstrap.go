@@ -62,7 +62,14 @@ func (a *App) newProvisioning(configured *tls.Certificate) (*tls.Certificate, er
 	if err != nil {
 		return nil, fmt.Errorf("certificate authority: %w", err)
 	}
-	pcfg := dm.ProvisioningConfig{ExpiryWarning: a.cfg.CertExpiryWarning}
+	pcfg := dm.ProvisioningConfig{ExpiryWarning: a.cfg.CertExpiryWarning,
+		InitCA: func(o ca.InitOptions) (dm.CertificateAuthority, error) {
+			created, err := InitCA(a.cfg.DataDir, o)
+			if err != nil {
+				return nil, err
+			}
+			return created, nil
+		}}
 	cert := configured
 	switch {
 	case configured != nil:
