@@ -175,6 +175,11 @@ func TestX509FromShoalCAExpiryAndAutoRotation(t *testing.T) {
 	if err := e.prov.ScanExpiring(ctx); err != nil { // warned once only
 		t.Fatal(err)
 	}
+	alarms, err := e.svc.ListAlarms(ctx, dm.System(), dm.AlarmFilter{}, dm.PageRequest{})
+	if err != nil || alarms.Total != 1 || alarms.Items[0].Type != "certificate-expiring" || alarms.Items[0].State != models.AlarmActive ||
+		alarms.Items[0].Severity != models.SeverityWarning || alarms.Items[0].Count != 1 {
+		t.Fatalf("expiry alarm %+v %v", alarms.Items, err)
+	}
 	if c := e.credentials(t, "dev-x"); len(c[models.CredentialPending]) != 0 {
 		t.Fatalf("rotated before its window: %+v", c)
 	}
@@ -190,6 +195,10 @@ func TestX509FromShoalCAExpiryAndAutoRotation(t *testing.T) {
 		t.Fatalf("after the automatic rotation: %+v", c)
 	}
 	e.registeredWith(t, "dev-x", c[models.CredentialActive][0].Fingerprint)
+	alarms, err = e.svc.ListAlarms(ctx, dm.System(), dm.AlarmFilter{}, dm.PageRequest{})
+	if err != nil || alarms.Total != 1 || alarms.Items[0].State != models.AlarmCleared {
+		t.Fatalf("the expiry alarm is not cleared once the certificate was replaced: %+v %v", alarms.Items, err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(warned) != 1 || warned[0] != first.ID {

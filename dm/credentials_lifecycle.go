@@ -232,6 +232,7 @@ func (p *Provisioning) Revoke(ctx context.Context, who Principal, endpoint strin
 	c.State, c.RevokedAt = models.CredentialRevoked, now
 	p.s.rt.creds.forget(d.Endpoint, c)
 	_ = p.updateLifecycle(ctx, c.ID, nil, func(l *models.CredentialLifecycle) { l.SecretKey = nil })
+	p.clearExpiryAlarms(ctx, d, c.ID)
 	disconnected := false
 	if reg, ok := p.s.liveRegistration(ctx, d.Endpoint); ok && c.Mode != models.ModeNoSec &&
 		(reg.Identity == c.PSKIdentity && c.PSKIdentity != "" || reg.Identity == c.Fingerprint && c.Fingerprint != "") {
@@ -307,6 +308,7 @@ func (p *Provisioning) confirm(ctx context.Context, r server.Registration) {
 		retired = append(retired, o.ID)
 	}
 	p.s.rt.creds.forget(d.Endpoint, crs...)
+	p.clearExpiryAlarms(ctx, d, retired...)
 	rotation, trigger := false, int64(0)
 	err = p.updateLifecycle(ctx, c.ID, nil, func(l *models.CredentialLifecycle) {
 		rotation, trigger = l.Reason == reasonRotation || l.Reason == reasonExpiry, l.CommandID
