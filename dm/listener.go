@@ -22,12 +22,18 @@ func (s *Service) Listener() server.Listener { return listener{s} }
 
 func (l listener) Registered(r server.Registration, replaced *server.Registration) {
 	l.s.rt.presence.registered(r.Endpoint, r.QueueMode, r.RegisteredAt)
+	if fw := l.s.rt.fw; fw != nil {
+		fw.registered(r)
+	}
 	l.s.rt.enqueue(func(ctx context.Context) { l.s.onRegistered(ctx, r, replaced) })
 }
 
 func (l listener) Updated(u server.Update) {
 	r := u.Registration
 	l.s.rt.presence.heard(r.Endpoint, &r.QueueMode, r.LastSeen)
+	if fw := l.s.rt.fw; fw != nil {
+		fw.heard(r.Endpoint, nil)
+	}
 	l.s.rt.enqueue(func(ctx context.Context) {
 		e, d, ok := l.s.known(ctx, r.Endpoint)
 		if !ok {
@@ -60,6 +66,9 @@ func (l listener) ended(r server.Registration, why string) {
 func (l listener) Awake(ep string) {
 	now := l.s.now()
 	l.s.rt.presence.setAwake(ep, true, now)
+	if fw := l.s.rt.fw; fw != nil {
+		fw.heard(ep, nil)
+	}
 	l.s.rt.enqueue(func(ctx context.Context) {
 		if e, d, ok := l.s.known(ctx, ep); ok {
 			l.s.setStatus(ctx, e, models.StatusOnline, now, "awake")
@@ -79,6 +88,9 @@ func (l listener) Asleep(ep string) {
 
 func (l listener) Notification(n server.Notification) {
 	l.s.rt.presence.heard(n.Endpoint, nil, n.ReceivedAt)
+	if fw := l.s.rt.fw; fw != nil {
+		fw.notified(n.Endpoint, n.Records)
+	}
 	l.s.rt.enqueue(func(ctx context.Context) {
 		if e, d, ok := l.s.known(ctx, n.Endpoint); ok {
 			l.s.ingestRecords(ctx, d, n.Records, n.ReceivedAt, "notify")

@@ -58,6 +58,9 @@ func (s *Service) Run(ctx context.Context) error {
 	wg.Go(func() { r.disp.run(ctx) })
 	wg.Go(func() { r.alarms.run(ctx) })
 	wg.Go(func() { r.hooks.run(ctx) })
+	if r.fw != nil {
+		wg.Go(func() { r.fw.run(ctx) })
+	}
 	if s.st.Retention != nil {
 		wg.Go(func() { fail("retention", s.st.Retention.Serve(ctx)) })
 	}

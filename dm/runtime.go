@@ -29,6 +29,8 @@ type runtime struct {
 	alarms   *alarmEngine
 	notify   *notifyMetrics
 	hooks    *hookDispatcher
+	// fw runs firmware updates (nil until EnableFirmware).
+	fw *fwEngine
 
 	// ingest carries work from the server's listener to the ingest loop,
 	// in order.
