@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"github.com/rs/zerolog"
 	"testing"
 	"time"
 
@@ -37,15 +38,15 @@ type bsOpts struct {
 	dm     func(*dm.Config)
 }
 
-func newBSEnv(t *testing.T, b storetest.Backend, o bsOpts) *bsEnv {
+func newBSEnv(t testing.TB, b storetest.Backend, o bsOpts) *bsEnv {
 	t.Helper()
-	st := openStore(t, b, b.NewDSN(t))
+	st := openStoreTB(t, b, b.NewDSN(t))
 	reg := objects.New()
 	cfg := dm.Config{DispatchInterval: 20 * time.Millisecond, RequestTimeout: 5 * time.Second, AllowNoSec: true}
 	if o.dm != nil {
 		o.dm(&cfg)
 	}
-	svc, err := dm.New(cfg, st.Stores(), reg, testLog(t))
+	svc, err := dm.New(cfg, st.Stores(), reg, bsLog(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func newBSEnv(t *testing.T, b storetest.Backend, o bsOpts) *bsEnv {
 	scfg := server.Config{CoAPAddr: "127.0.0.1:0", CoAPSAddr: "127.0.0.1:0", Certificate: &serverCert,
 		Credentials: svc.ServerCredentials(), Registrations: svc.ServerRegistrations(), Observations: svc.ServerObservations(),
 		Listener: prov.Listener(svc.Listener()), Models: reg, ExpiryInterval: 20 * time.Millisecond,
-		PersistInterval: 20 * time.Millisecond, RequestTimeout: 5 * time.Second, Logger: testLog(t)}
+		PersistInterval: 20 * time.Millisecond, RequestTimeout: 5 * time.Second, Logger: bsLog(t)}
 	if o.server != nil {
 		o.server(&scfg)
 	}
@@ -79,7 +80,7 @@ func newBSEnv(t *testing.T, b storetest.Backend, o bsOpts) *bsEnv {
 	svc.SetSender(srv)
 	prov.SetServerURIs("coap://"+srv.UDPAddr().String(), "coaps://"+srv.DTLSAddr().String())
 	bs, err := bootstrap.New(bootstrap.Config{CoAPAddr: "127.0.0.1:0", CoAPSAddr: "127.0.0.1:0", Certificate: &serverCert,
-		Provisioner: prov, Models: reg, Logger: testLog(t), HandshakeTimeout: 2 * time.Second})
+		Provisioner: prov, Models: reg, Logger: bsLog(t), HandshakeTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,3 +172,11 @@ func (e *bsEnv) registeredWith(t *testing.T, ep, identity string) server.Registr
 }
 
 func parsePEM(s string) (*x509.Certificate, error) { return ca.ParseCertificatePEM([]byte(s)) }
+
+// bsLog is testLog for benchmarks too.
+func bsLog(t testing.TB) zerolog.Logger {
+	if tt, ok := t.(*testing.T); ok {
+		return testLog(tt)
+	}
+	return zerolog.Nop()
+}
