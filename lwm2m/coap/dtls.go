@@ -60,9 +60,17 @@ type DTLSConfig struct {
 	// HelloVerifyRequest cookie in time (default 5 s): spoofed ClientHellos
 	// cost little and not for long.
 	CookieTimeout time.Duration
-	// MaxHandshakes caps handshakes in progress (default 4096); further
-	// ClientHellos are dropped.
+	// MaxHandshakes caps handshakes in progress, waiting or running
+	// (default 4096); further ClientHellos are dropped.
 	MaxHandshakes int
+	// ConcurrentHandshakes bounds the handshakes pion works on at once
+	// (default 64): a handshake holds a slot from reading a client's flight
+	// until it has written its answer (at most 250 ms), so one waiting for
+	// a slow network holds none. Others wait their turn. Without a bound, a
+	// burst of thousands of handshakes makes every goroutine of the process
+	// wait behind theirs, application data included, and answers so late
+	// that clients retransmit whole flights.
+	ConcurrentHandshakes int
 	// OnHandshakeFailed is told about failed handshakes (wrong PSK,
 	// refused certificate, timeout), for security events.
 	OnHandshakeFailed func(addr string, err error)
@@ -79,14 +87,17 @@ func (c *DTLSConfig) Validate() error {
 	if c.MaxHandshakes == 0 {
 		c.MaxHandshakes = 4096
 	}
+	if c.ConcurrentHandshakes == 0 {
+		c.ConcurrentHandshakes = 64
+	}
 	if c.PSK == nil && c.Certificate == nil {
 		return errors.New("coap: dtls: neither PSK nor a certificate is configured")
 	}
 	if c.Certificate != nil && c.VerifyClient == nil {
 		return errors.New("coap: dtls: a certificate needs VerifyClient to check client certificates")
 	}
-	if c.HandshakeTimeout < 0 || c.CookieTimeout < 0 || c.MaxHandshakes < 1 {
-		return errors.New("coap: dtls: timeouts must not be negative and MaxHandshakes must be positive")
+	if c.HandshakeTimeout < 0 || c.CookieTimeout < 0 || c.MaxHandshakes < 1 || c.ConcurrentHandshakes < 1 {
+		return errors.New("coap: dtls: timeouts must not be negative, MaxHandshakes and ConcurrentHandshakes must be positive")
 	}
 	return nil
 }

@@ -40,6 +40,8 @@ type dtlsMux struct {
 	byCID       map[string]*muxConn
 	handshaking int
 	accept      chan *muxConn
+	// hsSlots bounds the handshakes pion works on at once (nil: no bound).
+	hsSlots chan struct{}
 	closed      bool
 	// bufs recycles datagram buffers between the socket reader and pion.
 	bufs sync.Pool
@@ -66,6 +68,10 @@ type muxConn struct {
 	// address from; it gets the address back if this handshake fails.
 	replaced *muxConn
 	inHS     atomic.Bool
+	// slot is held from reading a handshake datagram until pion answers
+	// (see holdSlot); slotTimer gives it back if pion never does.
+	slot      atomic.Bool
+	slotTimer *time.Timer
 	// lastAP and lastUA cache the net.Addr handed to pion (read side only).
 	lastAP netip.AddrPort
 	lastUA *net.UDPAddr
@@ -87,7 +93,10 @@ func newDTLSMux(conn *net.UDPConn, cidLen, maxHandshake int, cookieWait time.Dur
 		conn: conn, cidLen: cidLen, maxHandshake: maxHandshake, cookieWait: cookieWait,
 		byAddr: make(map[netip.AddrPort]*muxConn),
 		byCID:  make(map[string]*muxConn),
-		accept: make(chan *muxConn, 256),
+		// Room for every handshake the cap admits: a burst of ClientHellos
+		// waits for the accept loop instead of being dropped (which costs
+		// the device a whole flight timeout, 1 s and doubling).
+		accept: make(chan *muxConn, maxHandshake),
 		bufs:   sync.Pool{New: func() any { b := make([]byte, muxBufSize); return &b }},
 	}
 }
@@ -178,10 +187,17 @@ func (m *dtlsMux) route(d []byte, addr netip.AddrPort, sink *batchIO) {
 		c = &muxConn{mux: m, in: make(chan muxDatagram, 8), pionGone: make(chan struct{}), closed: make(chan struct{}), readDL: deadline.New(), first: addr, replaced: replaced}
 		c.addr.Store(&addr)
 		c.inHS.Store(true)
+		if m.hsSlots != nil {
+			c.slotTimer = time.AfterFunc(time.Hour, c.releaseSlot)
+			c.slotTimer.Stop()
+		}
 		select {
 		case m.accept <- c:
-		default:
+		default: // only when closed conns still fill the queue (a stalled accept loop)
 			m.mu.Unlock()
+			if m.onRefused != nil {
+				m.onRefused(addr, "handshake queue full")
+			}
 			return
 		}
 		m.handshaking++
@@ -241,6 +257,7 @@ func (m *dtlsMux) newCID(c *muxConn) []byte {
 
 // handshakeDone is called once per conn when its handshake ends.
 func (m *dtlsMux) handshakeDone(c *muxConn) {
+	c.releaseSlot()
 	if c.inHS.Swap(false) {
 		m.mu.Lock()
 		m.handshaking--
@@ -297,10 +314,50 @@ func (c *muxConn) isClosed() bool {
 	}
 }
 
-// ReadFrom implements net.PacketConn for pion.
+// maxSlotHold bounds how long a handshake datagram keeps its slot when
+// pion writes no answer (a duplicate, a slow credential lookup).
+const maxSlotHold = 250 * time.Millisecond
+
+// holdSlot takes a handshake slot for the datagram pion is about to read,
+// unless the conn holds one already. It fails when the read must end.
+func (c *muxConn) holdSlot() error {
+	slots := c.mux.hsSlots
+	if slots == nil || !c.inHS.Load() || c.slot.Load() {
+		return nil
+	}
+	select {
+	case slots <- struct{}{}:
+	case <-c.readDL.Done():
+		return os.ErrDeadlineExceeded
+	case <-c.closed:
+		return net.ErrClosed
+	case <-c.pionGone:
+		return net.ErrClosed
+	}
+	c.slot.Store(true)
+	if c.slotTimer != nil {
+		c.slotTimer.Reset(maxSlotHold)
+	}
+	return nil
+}
+
+// releaseSlot gives the handshake slot back: pion answered, the
+// handshake ended, or it held the slot too long.
+func (c *muxConn) releaseSlot() {
+	if c.slot.CompareAndSwap(true, false) {
+		<-c.mux.hsSlots
+	}
+}
+
+// ReadFrom implements net.PacketConn for pion. During the handshake a
+// datagram is handed over once a handshake slot is free.
 func (c *muxConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	select {
 	case d := <-c.in:
+		if err := c.holdSlot(); err != nil {
+			c.mux.release(d)
+			return 0, nil, err
+		}
 		n := copy(b, d.data)
 		c.mux.release(d)
 		if c.lastUA == nil || d.addr != c.lastAP {
@@ -345,6 +402,7 @@ func (c *muxConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 		return 0, net.ErrClosed
 	default:
 	}
+	c.releaseSlot() // pion has answered what it read
 	ua, ok := addr.(*net.UDPAddr)
 	if !ok {
 		return 0, errors.New("coap: dtls: not a UDP address")
@@ -368,6 +426,9 @@ func (c *muxConn) Close() error {
 	c.once.Do(func() {
 		close(c.closed)
 		c.mux.remove(c)
+		if c.slotTimer != nil {
+			c.slotTimer.Stop()
+		}
 	})
 	return nil
 }

@@ -2,6 +2,8 @@ package coap
 
 import (
 	"bytes"
+	"net"
+	"net/netip"
 	"testing"
 )
 
@@ -54,4 +56,27 @@ func FuzzNormaliseRecordVersions(f *testing.F) {
 		_ = isInitialClientHello(d)
 		_ = bytes.Equal(d, orig)
 	})
+}
+
+// TestMuxQueuesHandshakeBursts: a burst of ClientHellos larger than the
+// accept loop can take at once waits for it instead of being dropped
+// (a dropped ClientHello costs its device a flight timeout, 1 s and
+// doubling); only the handshake cap refuses.
+func TestMuxQueuesHandshakeBursts(t *testing.T) {
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const limit = 1000
+	m := newDTLSMux(conn, 8, limit, 0)
+	refused := 0
+	m.onRefused = func(netip.AddrPort, string) { refused++ }
+	for i := range limit + 10 {
+		from := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, byte(i >> 8), byte(i)}), 40000)
+		m.route(append([]byte(nil), clientHelloFE00...), from, nil)
+	}
+	if len(m.accept) != limit || m.handshaking != limit || refused != 10 {
+		t.Fatalf("%d handshakes queued, %d counted, %d refused; want %d, %d, 10", len(m.accept), m.handshaking, refused, limit, limit)
+	}
 }

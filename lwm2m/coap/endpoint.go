@@ -61,6 +61,7 @@ func ListenDTLS(network, addr string, cfg Config, dcfg DTLSConfig) (*Endpoint, e
 	}
 	e := &Endpoint{eng: newEngine(cfg), conn: conn, dcfg: dcfg, sessions: make(map[*Peer]struct{}), pionLog: &pionLogger{log: cfg.Logger}}
 	e.mux = newDTLSMux(conn, cidLen, dcfg.MaxHandshakes, dcfg.CookieTimeout)
+	e.mux.hsSlots = make(chan struct{}, dcfg.ConcurrentHandshakes)
 	if dcfg.OnHandshakeFailed != nil {
 		e.mux.onRefused = func(a netip.AddrPort, why string) { dcfg.OnHandshakeFailed(a.String(), errors.New(why)) }
 	}
