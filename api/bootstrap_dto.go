@@ -10,18 +10,19 @@ import (
 // bootstrapSpecDTO is a configuration's content; durations are Go text
 // ("90s", "8760h") or seconds.
 type bootstrapSpecDTO struct {
-	Servers             []bootstrapServerDTO `json:"servers"`
-	Security            string               `json:"security"`
-	PSKBits             int                  `json:"psk_bits,omitempty"`
-	CertValidity        models.Duration      `json:"cert_validity,omitempty"`
-	Lifetime            models.Duration      `json:"lifetime,omitempty"`
-	Binding             string               `json:"binding,omitempty"`
-	QueueMode           bool                 `json:"queue_mode,omitempty"`
-	DefaultPmin         models.Duration      `json:"default_pmin,omitempty"`
-	DefaultPmax         models.Duration      `json:"default_pmax,omitempty"`
-	NotificationStoring bool                 `json:"notification_storing,omitempty"`
-	ExpiryWarning       models.Duration      `json:"expiry_warning,omitempty"`
-	AutoRotateBefore    models.Duration      `json:"auto_rotate_before,omitempty"`
+	Servers             []bootstrapServerDTO  `json:"servers"`
+	Security            string                `json:"security"`
+	PSKBits             int                   `json:"psk_bits,omitempty"`
+	CertValidity        models.Duration       `json:"cert_validity,omitempty"`
+	Lifetime            models.Duration       `json:"lifetime,omitempty"`
+	Binding             string                `json:"binding,omitempty"`
+	QueueMode           bool                  `json:"queue_mode,omitempty"`
+	DefaultPmin         models.Duration       `json:"default_pmin,omitempty"`
+	DefaultPmax         models.Duration       `json:"default_pmax,omitempty"`
+	NotificationStoring bool                  `json:"notification_storing,omitempty"`
+	ExpiryWarning       models.Duration       `json:"expiry_warning,omitempty"`
+	AutoRotateBefore    models.Duration       `json:"auto_rotate_before,omitempty"`
+	AccessControl       []models.BootstrapACL `json:"access_control,omitempty"`
 }
 
 type bootstrapServerDTO struct {
@@ -48,7 +49,7 @@ func (b *bootstrapConfigBodyDTO) input() (dm.BootstrapConfigInput, error) {
 		Default: b.Default, Spec: models.BootstrapSpec{Security: models.SecurityMode(b.Spec.Security), PSKBits: b.Spec.PSKBits,
 			CertValidity: b.Spec.CertValidity, Lifetime: b.Spec.Lifetime, Binding: b.Spec.Binding, QueueMode: b.Spec.QueueMode,
 			DefaultPmin: b.Spec.DefaultPmin, DefaultPmax: b.Spec.DefaultPmax, NotificationStoring: b.Spec.NotificationStoring,
-			ExpiryWarning: b.Spec.ExpiryWarning, AutoRotateBefore: b.Spec.AutoRotateBefore}}
+			ExpiryWarning: b.Spec.ExpiryWarning, AutoRotateBefore: b.Spec.AutoRotateBefore, AccessControl: b.Spec.AccessControl}}
 	for _, sv := range b.Spec.Servers {
 		in.Spec.Servers = append(in.Spec.Servers, models.BootstrapServer{ShortServerID: sv.ShortServerID, URI: sv.URI})
 	}
@@ -85,7 +86,8 @@ func toBootstrapConfigDTO(c models.BootstrapConfig) bootstrapConfigDTO {
 	out.Spec = bootstrapSpecDTO{Security: string(s.Security), PSKBits: s.PSKBits, CertValidity: s.CertValidity, Lifetime: s.Lifetime,
 		Binding: s.Binding, QueueMode: s.QueueMode, DefaultPmin: s.DefaultPmin, DefaultPmax: s.DefaultPmax,
 		NotificationStoring: s.NotificationStoring, ExpiryWarning: s.ExpiryWarning, AutoRotateBefore: s.AutoRotateBefore,
-		Servers: make([]bootstrapServerDTO, len(s.Servers))}
+		AccessControl: s.AccessControl,
+		Servers:       make([]bootstrapServerDTO, len(s.Servers))}
 	for i, sv := range s.Servers {
 		out.Spec.Servers[i] = bootstrapServerDTO{ShortServerID: sv.ShortServerID, URI: sv.URI}
 	}

@@ -120,6 +120,9 @@ func bootstrapSchemas() obj {
 		"notification_storing": boolean(""),
 		"expiry_warning":       dur("warn this long before an issued certificate expires, default 720h; negative: never"),
 		"auto_rotate_before":   dur("x509: rotate automatically this long before expiry"),
+		"access_control": array(object(obj{"object_id": integer("not 0 or 2"), "instance_id": integer(""),
+			"acl":   obj{"type": "object", "description": "short server id (0: any) → access bits: read 1, write 2, execute 4, delete 8, create 16", "additionalProperties": obj{"type": "integer"}},
+			"owner": integer("a configured short server id")}, "object_id", "instance_id", "owner")),
 	}, "servers", "security")
 	return obj{
 		"BootstrapSpec": spec,

@@ -6,7 +6,7 @@
 //	POST /bs?ep=…&pct=…        →     Authorize (endpoint, DTLS identity)
 //	                           ←     2.04 (or 4.03 and a security event)
 //	                           ←     Bootstrap-Discover /          (1.1+)
-//	                           ←     Bootstrap-Read /1             (1.1+)
+//	                           ←     Bootstrap-Read /1 (and /2)    (1.1+)
 //	                           ←     Bootstrap-Delete of every /0 instance
 //	                                 except the bootstrap account, and /1
 //	                           ←     Bootstrap-Write /0/x, /1/y (whole

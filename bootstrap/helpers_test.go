@@ -15,6 +15,7 @@ import (
 
 	"github.com/shoal-iot/shoal/lwm2m"
 	"github.com/shoal-iot/shoal/lwm2m/coap"
+	"github.com/shoal-iot/shoal/lwm2m/codec"
 	"github.com/shoal-iot/shoal/lwm2m/codec/std"
 	"github.com/shoal-iot/shoal/objects"
 )
@@ -236,3 +237,5 @@ func isStatus(err error, c lwm2m.Code) bool {
 	var st *lwm2m.Status
 	return errors.As(err, &st) && st.Code == c
 }
+
+func newCodecs() *codec.Registry { return std.New() }

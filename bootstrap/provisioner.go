@@ -63,8 +63,10 @@ type DeviceState struct {
 	BootstrapInstances []uint16
 	ServerAccounts     []DiscoveredAccount
 	// Servers is the Bootstrap-Read of /1 (nil when not read: 1.0 devices,
-	// or the read failed).
-	Servers *lwm2m.Node
+	// or the read failed); AccessControl that of /2 (read only when
+	// Discover listed the object).
+	Servers       *lwm2m.Node
+	AccessControl *lwm2m.Node
 }
 
 // DiscoveredAccount is a management-server Security instance Discover

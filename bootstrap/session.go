@@ -98,8 +98,13 @@ func (s *Server) steps(ctx context.Context, ss *session, res *Result) error {
 		return err
 	}
 	if st.Discovered && atLeast11(st.Version) {
-		if st.Servers, err = s.readServers(ctx, ss); err != nil {
+		if st.Servers, err = s.readObject(ctx, ss, objServer); err != nil {
 			return err
+		}
+		if lists(st.Links, objAccessControl) {
+			if st.AccessControl, err = s.readObject(ctx, ss, objAccessControl); err != nil {
+				return err
+			}
 		}
 	}
 	res.State = st
@@ -194,21 +199,31 @@ func (s *Server) discover(ctx context.Context, ss *session) (DeviceState, error)
 	return st, nil
 }
 
-// readServers runs Bootstrap-Read of /1; a refused or undecodable read is
-// logged and skipped.
-func (s *Server) readServers(ctx context.Context, ss *session) (*lwm2m.Node, error) {
-	p := lwm2m.ObjectPath(objServer)
+// lists reports whether Discover listed object o (or an instance of it).
+func lists(links []lwm2m.Link, o uint16) bool {
+	for i := range links {
+		if p, err := links[i].Path(); err == nil && !p.IsRoot() && p.Object() == o {
+			return true
+		}
+	}
+	return false
+}
+
+// readObject runs Bootstrap-Read of /1 or /2; a refused or undecodable
+// read is logged and skipped.
+func (s *Server) readObject(ctx context.Context, ss *session, obj uint16) (*lwm2m.Node, error) {
+	p := lwm2m.ObjectPath(obj)
 	resp, err := s.do(ctx, ss, coap.NewRequest(coap.GET, p.Segments()...))
 	if err != nil {
 		return nil, &failure{step: StepRead, path: p, err: err}
 	}
 	if resp.Code != lwm2m.CodeContent {
-		s.log.Debug().Str("endpoint", ss.req.Endpoint).Stringer("code", resp.Code).Msg("bootstrap: Bootstrap-Read of /1 refused")
+		s.log.Debug().Str("endpoint", ss.req.Endpoint).Stringer("path", p).Stringer("code", resp.Code).Msg("bootstrap: Bootstrap-Read refused")
 		return nil, nil
 	}
 	n, err := s.cfg.Codecs.Decode(resp.ContentFormat(), p, resp.Payload, s.cfg.Models)
 	if err != nil {
-		s.log.Warn().Str("endpoint", ss.req.Endpoint).Err(err).Msg("bootstrap: undecodable Bootstrap-Read of /1")
+		s.log.Warn().Str("endpoint", ss.req.Endpoint).Stringer("path", p).Err(err).Msg("bootstrap: undecodable Bootstrap-Read")
 		return nil, nil
 	}
 	return &n, nil

@@ -301,3 +301,41 @@ func TestPlanValidation(t *testing.T) {
 		t.Fatal("validation changed the identity")
 	}
 }
+
+// TestReadsAccessControlWhenListed: a 1.1 device whose Discover lists /2
+// gets a Bootstrap-Read of /1 and of /2, and the plan sees what it read.
+func TestReadsAccessControlWhenListed(t *testing.T) {
+	prov := newTestProvisioner()
+	prov.known["dev-acl"] = true
+	var seen DeviceState
+	prov.plan = func(_ Request, st DeviceState) (Plan, error) { seen = st; return pskPlan(mgmtURI, 1), nil }
+	bs := startServer(t, prov, nil)
+	ok := obedient(`</>;lwm2m=1.1,</0/0>,</2/0>,</3/0>`)
+	acl := lwm2m.NewObject(2, aclInstance(0, &AccessControl{ObjectID: 3, InstanceID: 0, ACL: map[uint16]uint16{1: 1}, Owner: 1}))
+	d := newScriptedDevice(t, bs.UDPAddr(), func(m *coap.Message) *coap.Message {
+		if m.Code == coap.GET && m.PathString() == "/2" {
+			b, err := newCodecs().Encode(lwm2m.FormatTLV, lwm2m.ObjectPath(2), &acl)
+			if err != nil {
+				t.Error(err)
+			}
+			r := coap.NewResponse(lwm2m.CodeContent, b)
+			r.SetContentFormat(lwm2m.FormatTLV)
+			return r
+		}
+		return ok(m)
+	})
+	d.request(t, "ep=dev-acl")
+	if res := prov.result(t); !res.OK {
+		t.Fatalf("session: %v", res.Err)
+	}
+	got := d.requests()
+	if len(got) < 3 || got[1] != "GET /1" || got[2] != "GET /2" {
+		t.Fatalf("requests %q", got)
+	}
+	if seen.AccessControl == nil {
+		t.Fatal("the plan did not see /2")
+	}
+	if r, ok := seen.AccessControl.Find(0, 3); !ok || r.Value.Int() != 1 {
+		t.Fatalf("/2/0/3 read as %v", r)
+	}
+}

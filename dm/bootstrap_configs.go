@@ -93,6 +93,23 @@ func (p *Provisioning) checkSpec(spec *models.BootstrapSpec) error {
 	if len(spec.Binding) > 8 || strings.Trim(spec.Binding, "UTSNQ") != "" {
 		return invalid("spec.binding", "%q is not made of the binding letters U, T, S, N and Q", spec.Binding)
 	}
+	for i, ac := range spec.AccessControl {
+		f := fmt.Sprintf("spec.access_control[%d]", i)
+		if ac.ObjectID == 0 || ac.ObjectID == 2 || ac.ObjectID == 65535 {
+			return invalid(f+".object_id", "object %d takes no access control instance", ac.ObjectID)
+		}
+		if !seen[ac.Owner] {
+			return invalid(f+".owner", "%d is none of the configured short server ids", ac.Owner)
+		}
+		for ssid, bits := range ac.ACL {
+			if ssid != 0 && !seen[ssid] {
+				return invalid(f+".acl", "short server id %d is not configured", ssid)
+			}
+			if bits > 31 {
+				return invalid(f+".acl", "access bits %d exceed 31 (read 1, write 2, execute 4, delete 8, create 16)", bits)
+			}
+		}
+	}
 	if spec.AutoRotateBefore > 0 && spec.Security != models.ModeX509 {
 		return invalid("spec.auto_rotate_before", "only certificates expire; the configuration is %s", spec.Security)
 	}

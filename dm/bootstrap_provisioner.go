@@ -272,6 +272,10 @@ func (p *Provisioning) Plan(ctx context.Context, req bootstrap.Request, st boots
 	for _, sv := range spec.Servers {
 		plan.Accounts = append(plan.Accounts, p.account(spec, sv, cred, st))
 	}
+	for _, ac := range spec.AccessControl {
+		plan.AccessControl = append(plan.AccessControl, bootstrap.AccessControl{ObjectID: ac.ObjectID, InstanceID: ac.InstanceID,
+			ACL: ac.ACL, Owner: ac.Owner})
+	}
 	return plan, nil
 }
 

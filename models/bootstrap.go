@@ -46,6 +46,19 @@ type BootstrapSpec struct {
 	// AutoRotateBefore rotates an issued certificate automatically this
 	// long before it expires (0: no automatic rotation).
 	AutoRotateBefore Duration `json:"auto_rotate_before,omitempty"`
+	// AccessControl instances are written to /2 (optional: they matter
+	// to devices managed by several servers).
+	AccessControl []BootstrapACL `json:"access_control,omitempty"`
+}
+
+// BootstrapACL is one Access Control (/2) instance: which servers (by
+// Short Server ID, 0 for any) may read (1), write (2), execute (4),
+// delete (8) or create (16) in one object instance, and its owner.
+type BootstrapACL struct {
+	ObjectID   uint16            `json:"object_id"`
+	InstanceID uint16            `json:"instance_id"`
+	ACL        map[uint16]uint16 `json:"acl,omitempty"`
+	Owner      uint16            `json:"owner"`
 }
 
 // BootstrapServer is one management server of a configuration.
