@@ -231,7 +231,7 @@ func (e *fwEngine) pull(ctx context.Context, j *fwJob, scheme string, st fwStatu
 	if reg, ok := e.s.liveRegistration(ctx, j.ep); ok && scheme == "coaps" && reg.Identity != "" {
 		identity = reg.Security.String() + ":" + reg.Identity
 	}
-	j.row.TokenHash = tokenHash(tok)
+	j.row.Method, j.row.TokenHash = models.DeliveryPull, tokenHash(tok)
 	j.row.Deadline = e.stageDeadline(j, e.cfg.transferTime(e.cfg.DownloadTimeout, j.img.Size))
 	j.row.Detail = "Package URI " + scheme + ", waiting for the device to download"
 	e.mu.Lock()

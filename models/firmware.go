@@ -47,8 +47,9 @@ type Campaign struct {
 
 	// The fields below are stored together as the campaign's options.
 
-	// Method forces a delivery method, DeliveryPull or DeliveryPush; ""
-	// picks per device from what it supports (/5/0/8, /5/0/9).
+	// Method is the preferred delivery method, DeliveryPull or
+	// DeliveryPush; the other is used for devices that cannot take it.
+	// "" prefers pull. Each device's support comes from /5/0/8 and /5/0/9.
 	Method string `json:"method,omitempty"`
 	// Waves are the sizes of the first waves, in device order; the devices
 	// left form the last wave. A wave starts once the one before has
