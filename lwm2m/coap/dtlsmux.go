@@ -42,7 +42,7 @@ type dtlsMux struct {
 	accept      chan *muxConn
 	// hsSlots bounds the handshakes pion works on at once (nil: no bound).
 	hsSlots chan struct{}
-	closed      bool
+	closed  bool
 	// bufs recycles datagram buffers between the socket reader and pion.
 	bufs sync.Pool
 }
