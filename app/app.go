@@ -21,6 +21,7 @@ import (
 	"github.com/shoal-iot/shoal/api"
 	"github.com/shoal-iot/shoal/bootstrap"
 	"github.com/shoal-iot/shoal/dm"
+	"github.com/shoal-iot/shoal/firmware"
 	"github.com/shoal-iot/shoal/lwm2m/server"
 	"github.com/shoal-iot/shoal/objects"
 	"github.com/shoal-iot/shoal/storage"
@@ -39,6 +40,7 @@ type App struct {
 	api    *api.Server
 	prov   *dm.Provisioning
 	bs     *bootstrap.Server
+	fwLoc  *firmware.Locator
 	reg    *prometheus.Registry
 	token  string
 	ran    atomic.Bool
@@ -111,9 +113,13 @@ func New(cfg Config) (*App, error) {
 		Observations: a.svc.ServerObservations(), Listener: a.prov.Listener(a.svc.Listener()), Models: models,
 		Certificate: dtlsCert, Logger: a.log.With().Str("component", "lwm2m").Logger()}
 	scfg.CoAP.NStart = cfg.NStart
+	if err := a.enableFirmware(&scfg); err != nil {
+		return nil, err
+	}
 	if a.srv, err = server.New(scfg); err != nil {
 		return nil, err
 	}
+	a.locateCoAP()
 	a.svc.SetSender(a.srv)
 	if err := a.newBootstrap(dtlsCert); err != nil {
 		return nil, fmt.Errorf("bootstrap server: %w", err)
@@ -190,6 +196,7 @@ func (a *App) Run(ctx context.Context) error {
 				return nil
 			}
 		}
+		a.locateHTTP()
 		close(a.ready)
 		a.log.Info().Str("coap", addrString(a.CoAPAddr())).Str("coaps", addrString(a.CoAPSAddr())).
 			Str("http", addrString(a.HTTPAddr())).Str("db", a.store.Backend()).Msg("shoal: serving")

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/shoal-iot/shoal/dm"
 )
 
 // Config is every setting of `shoal serve`. Start from Defaults; an empty
@@ -84,6 +86,15 @@ type Config struct {
 	// its expiry is announced, unless its bootstrap configuration says
 	// otherwise (default 30 days).
 	CertExpiryWarning time.Duration
+
+	// FirmwareDir holds uploaded firmware images as files (default
+	// <DataDir>/firmware; see app/firmware.go for why files and what a
+	// multi-node PostgreSQL deployment shares).
+	FirmwareDir string
+	// Firmware tunes firmware delivery and campaigns (dm's defaults when
+	// zero); its Packages locator is set by the App from the bound
+	// listeners and PublicHost.
+	Firmware dm.FirmwareConfig
 }
 
 // The bootstrap server's standard ports (`shoal serve` defaults).
@@ -125,6 +136,9 @@ func (c *Config) Validate() error {
 	if c.QueueDepth == 0 {
 		c.QueueDepth = 100
 	}
+	if c.FirmwareDir == "" {
+		c.FirmwareDir = filepath.Join(c.DataDir, "firmware")
+	}
 	var errs []error
 	if _, err := zerolog.ParseLevel(strings.ToLower(c.LogLevel)); err != nil || c.LogLevel == "" {
 		errs = append(errs, fmt.Errorf("log level %q: want trace, debug, info, warn or error", c.LogLevel))
@@ -155,6 +169,9 @@ func (c *Config) Validate() error {
 	}
 	if c.QueueDepth < 1 {
 		errs = append(errs, fmt.Errorf("queue depth %d must be positive", c.QueueDepth))
+	}
+	if err := c.Firmware.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
