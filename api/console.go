@@ -15,7 +15,7 @@ func (s *Server) withConsole(router http.Handler) http.Handler {
 	console := s.cfg.Console
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		if p == "/api" || strings.HasPrefix(p, "/api/") || p == "/healthz" || p == "/metrics" {
+		if p == "/api" || strings.HasPrefix(p, "/api/") || p == "/healthz" || p == "/metrics" || strings.HasPrefix(p, PackagePath) {
 			router.ServeHTTP(w, r)
 			return
 		}

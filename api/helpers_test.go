@@ -50,6 +50,9 @@ type envOpts struct {
 	dm         func(*dm.Config)
 	server     func(*server.Config)
 	queueDepth int
+	// setup, when set, is called with dm and the store before dm runs
+	// (to enable firmware, say).
+	setup func(testing.TB, *dm.Service, *storage.Store)
 	// backend is the database (nil: a SQLite file).
 	backend *storetest.Backend
 }
@@ -103,6 +106,9 @@ func newEnv(t testing.TB, o envOpts) *env {
 		t.Fatal(err)
 	}
 	svc.SetWebhookTransport(wc)
+	if o.setup != nil {
+		o.setup(t, svc, st)
+	}
 	acfg := api.Config{Addr: "127.0.0.1:0", Logger: zerolog.Nop(), Models: reg}
 	if o.api != nil {
 		o.api(&acfg)

@@ -24,8 +24,8 @@ var openAPIDoc = sync.OnceValue(func() []byte {
 		},
 		"servers":    []obj{{"url": "/"}},
 		"security":   []obj{{"bearer": []string{}}},
-		"paths":      merge(openAPIPaths(), tenancyPaths(), alarmPaths(), objectPaths(), bootstrapPaths()),
-		"components": obj{"schemas": merge(openAPISchemas(), tenancySchemas(), alarmSchemas(), objectSchemas(), bootstrapSchemas()), "securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}}},
+		"paths":      merge(openAPIPaths(), tenancyPaths(), alarmPaths(), objectPaths(), bootstrapPaths(), firmwarePaths()),
+		"components": obj{"schemas": merge(openAPISchemas(), tenancySchemas(), alarmSchemas(), objectSchemas(), bootstrapSchemas(), firmwareSchemas()), "securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}}},
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {

@@ -39,6 +39,7 @@ func (s *Server) routes() *mux.Router {
 		metrics = s.authenticate(s.fleetOnly("reading metrics", metrics))
 	}
 	r.Handle("/metrics", metrics).Methods(http.MethodGet).Name("metrics")
+	s.packageRoutes(r)
 
 	// No subrouter: gorilla/mux answers 404 instead of 405 for a method
 	// mismatch inside one, so every route is registered on the root and
@@ -90,6 +91,7 @@ func (s *Server) routes() *mux.Router {
 
 	s.tenancyRoutes(add)
 	s.bootstrapRoutes(add)
+	s.firmwareRoutes(add)
 	s.alarmRoutes(add)
 
 	add(http.MethodGet, "/objects", "listObjects", s.listObjects)

@@ -47,6 +47,10 @@ type perRole struct {
 	hook     int64  // deleteWebhook
 	cmd      int64  // cancelCommand
 	alarm    int64  // clearAlarm
+	image    int64  // deleteFirmware
+	// Campaigns of fwImage over alpha-meter: drafts for start, resume,
+	// cancel and delete, a running one for pause.
+	campStart, campResume, campCancel, campDelete, campPause int64
 }
 
 // fixture is two customers' worth of records, tokens for every role and
@@ -63,6 +67,8 @@ type fixture struct {
 	cmdA           int64
 	user           int64
 	token          int64
+	fwImage        int64 // an image the campaigns use
+	campA          int64 // a draft campaign over alpha-meter
 	per            [nRoles]perRole
 }
 
@@ -131,7 +137,7 @@ func (f *fixture) queued(ep string) int64 {
 }
 
 func newFixture(t *testing.T, b storetest.Backend) *fixture {
-	e := newEnv(t, envOpts{backend: &b})
+	e := newEnv(t, envOpts{backend: &b, setup: withFirmware(nil, nil)})
 	f := &fixture{e: e}
 	f.custA = f.post("/api/v1/customers", map[string]any{"name": "Alpha Corp"})
 	f.custB = f.post("/api/v1/customers", map[string]any{"name": "Beta Corp"})
@@ -171,6 +177,12 @@ func newFixture(t *testing.T, b storetest.Backend) *fixture {
 	}
 	e.do("GET", "/api/v1/tokens", nil).want(t, 200).json(t, &tl)
 	f.token = tl.Items[0].ID
+	f.fwImage = e.uploadBytes("walk-1.0", []byte("walk image"), nil)
+	campaign := func(name string, draft bool) int64 {
+		return f.post("/api/v1/campaigns", map[string]any{"name": name, "image_id": f.fwImage, "draft": draft,
+			"selection": map[string]any{"endpoints": []string{"alpha-meter"}}})
+	}
+	f.campA = campaign("walk", true)
 
 	for r := range nRoles {
 		n := roleNames[r]
@@ -199,6 +211,10 @@ func newFixture(t *testing.T, b storetest.Backend) *fixture {
 		p.hook = hook("spare-"+n, f.custA)
 		p.cmd = f.queued("alpha-meter")
 		p.alarm = f.firmwareAlarm("fw-" + n)
+		p.image = e.uploadBytes("spare-"+n, []byte("spare image "+n), nil)
+		p.campStart, p.campResume = campaign("start "+n, true), campaign("resume "+n, true)
+		p.campCancel, p.campDelete = campaign("cancel "+n, true), campaign("delete "+n, true)
+		p.campPause = campaign("pause "+n, false)
 	}
 	return f
 }

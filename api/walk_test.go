@@ -222,8 +222,45 @@ func walkCases() map[string]walkCase {
 		"revokeCredential":            {req: same(dev+"/credentials/1", nil), want: noProvisioning},
 		"getCACertificate":            {req: same(v1+"/ca/certificate", nil), want: notEnabled},
 		"initCA":                      {req: same(v1+"/ca", map[string]any{"cn": "x"}), want: [nRoles]int{404, 403, 403, 403}},
+
+		// Issue 7's routes: images and campaigns are the fleet's (403 for
+		// customers); a device's firmware jobs read like the device; the
+		// HTTP pull takes no bearer token and an unknown token is 404.
+		"listFirmware": {req: same(v1+"/firmware", nil), want: fleet},
+		"uploadFirmware": {req: func(_ *fixture, r int) call {
+			return call{v1 + "/firmware?version=up-" + roleNames[r], "image of " + roleNames[r], []string{"Content-Type", "application/octet-stream"}}
+		}, want: [nRoles]int{201, 201, 403, 403}},
+		"getFirmware":      {req: func(f *fixture, _ int) call { return call{path: v1 + "/firmware/" + id(f.fwImage)} }, want: fleet},
+		"downloadFirmware": {req: func(f *fixture, _ int) call { return call{path: v1 + "/firmware/" + id(f.fwImage) + "/content"} }, want: fleet},
+		"deleteFirmware":   {req: func(f *fixture, r int) call { return call{path: v1 + "/firmware/" + id(f.per[r].image)} }, want: [nRoles]int{204, 204, 403, 403}},
+		"listCampaigns":    {req: same(v1+"/campaigns", nil), want: fleet},
+		"createCampaign": {req: func(f *fixture, r int) call {
+			return call{v1 + "/campaigns", map[string]any{"name": "new " + roleNames[r], "image_id": f.fwImage, "draft": true,
+				"selection": map[string]any{"endpoints": []string{"alpha-meter"}}}, nil}
+		}, want: [nRoles]int{201, 201, 403, 403}},
+		"getCampaign":         {req: func(f *fixture, _ int) call { return call{path: v1 + "/campaigns/" + id(f.campA)} }, want: fleet},
+		"listCampaignDevices": {req: func(f *fixture, _ int) call { return call{path: v1 + "/campaigns/" + id(f.campA) + "/devices"} }, want: fleet},
+		"startCampaign": {req: func(f *fixture, r int) call {
+			return call{path: v1 + "/campaigns/" + id(f.per[r].campStart) + "/start"}
+		}, want: fleet},
+		"pauseCampaign": {req: func(f *fixture, r int) call {
+			return call{path: v1 + "/campaigns/" + id(f.per[r].campPause) + "/pause"}
+		}, want: fleet},
+		"resumeCampaign": {req: func(f *fixture, r int) call {
+			return call{path: v1 + "/campaigns/" + id(f.per[r].campResume) + "/resume"}
+		}, want: fleet},
+		"cancelCampaign": {req: func(f *fixture, r int) call {
+			return call{path: v1 + "/campaigns/" + id(f.per[r].campCancel) + "/cancel"}
+		}, want: fleet},
+		"deleteCampaign":    {req: func(f *fixture, r int) call { return call{path: v1 + "/campaigns/" + id(f.per[r].campDelete)} }, want: [nRoles]int{204, 204, 403, 403}},
+		"getDeviceFirmware": {req: same(dev+"/firmware", nil), want: seen},
+		"downloadPackage":   {req: same("/fw/AAAAAAAAAAAAAAAAAAAAAA", nil), want: notEnabled},
+		"headPackage":       {req: same("/fw/AAAAAAAAAAAAAAAAAAAAAA", nil), want: notEnabled},
 	}
 }
+
+// publicRoutes take no bearer token.
+var publicRoutes = map[string]bool{"health": true, "downloadPackage": true, "headPackage": true}
 
 // Issue 8's routes without provisioning.
 var (
@@ -327,7 +364,7 @@ func TestRoleWalk(t *testing.T) {
 					c.check(t, f, role, r)
 				}
 			}
-			if name != "health" {
+			if !publicRoutes[name] {
 				cl := c.req(f, admin)
 				if r := f.send(t, f.request(t, method, cl, "")); r.status != http.StatusUnauthorized {
 					t.Errorf("%s without a token: %d", name, r.status)
@@ -405,6 +442,7 @@ func (f *fixture) sameNotFound(t *testing.T) {
 	for _, p := range []struct{ path, real, fake string }{
 		{v1 + "/devices/%s", "alpha-meter", "gamma-meter"},
 		{v1 + "/devices/%s/telemetry", "alpha-meter", "gamma-meter"},
+		{v1 + "/devices/%s/firmware", "alpha-meter", "gamma-meter"},
 		{v1 + "/devices/%s/lwm2m/3/0/9", "alpha-meter", "gamma-meter"},
 		{v1 + "/assets/%s", id(f.assetA), missing},
 		{v1 + "/assets/%s/devices", id(f.assetA), missing},
