@@ -30,6 +30,11 @@ func (l listener) Registered(r server.Registration, replaced *server.Registratio
 
 func (l listener) Updated(u server.Update) {
 	r := u.Registration
+	if l.s.rt.presence.over(r.Endpoint) {
+		// An Update that raced the device's De-register: the registration
+		// is gone, the device stays offline.
+		return
+	}
 	l.s.rt.presence.heard(r.Endpoint, &r.QueueMode, r.LastSeen)
 	if fw := l.s.rt.fw; fw != nil {
 		fw.heard(r.Endpoint, nil)
@@ -64,6 +69,9 @@ func (l listener) ended(r server.Registration, why string) {
 }
 
 func (l listener) Awake(ep string) {
+	if l.s.rt.presence.over(ep) {
+		return
+	}
 	now := l.s.now()
 	l.s.rt.presence.setAwake(ep, true, now)
 	if fw := l.s.rt.fw; fw != nil {
@@ -78,6 +86,9 @@ func (l listener) Awake(ep string) {
 }
 
 func (l listener) Asleep(ep string) {
+	if l.s.rt.presence.over(ep) {
+		return
+	}
 	l.s.rt.presence.setAwake(ep, false, time.Time{})
 	l.s.rt.enqueue(func(ctx context.Context) {
 		if e, _, ok := l.s.known(ctx, ep); ok {
@@ -87,6 +98,7 @@ func (l listener) Asleep(ep string) {
 }
 
 func (l listener) Notification(n server.Notification) {
+	over := l.s.rt.presence.over(n.Endpoint)
 	l.s.rt.presence.heard(n.Endpoint, nil, n.ReceivedAt)
 	if fw := l.s.rt.fw; fw != nil {
 		fw.notified(n.Endpoint, n.Records)
@@ -94,18 +106,23 @@ func (l listener) Notification(n server.Notification) {
 	l.s.rt.enqueue(func(ctx context.Context) {
 		if e, d, ok := l.s.known(ctx, n.Endpoint); ok {
 			l.s.ingestRecords(ctx, d, n.Records, n.ReceivedAt, "notify")
-			l.s.touch(ctx, e, n.ReceivedAt)
+			if !over { // the values of a late notification are kept, the status is not revived
+				l.s.touch(ctx, e, n.ReceivedAt)
+			}
 			l.s.rt.disp.kick(d.ID)
 		}
 	})
 }
 
 func (l listener) Sent(se server.SendEvent) {
+	over := l.s.rt.presence.over(se.Endpoint)
 	l.s.rt.presence.heard(se.Endpoint, nil, se.ReceivedAt)
 	l.s.rt.enqueue(func(ctx context.Context) {
 		if e, d, ok := l.s.known(ctx, se.Endpoint); ok {
 			l.s.ingestRecords(ctx, d, se.Records, se.ReceivedAt, "send")
-			l.s.touch(ctx, e, se.ReceivedAt)
+			if !over {
+				l.s.touch(ctx, e, se.ReceivedAt)
+			}
 			l.s.rt.disp.kick(d.ID)
 		}
 	})

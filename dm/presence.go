@@ -13,6 +13,10 @@ import (
 type presence struct {
 	mu sync.RWMutex
 	m  map[string]*presenceEntry
+	// ended holds the endpoints whose registration ended last (until they
+	// register again): an Update, wake-up or uplink reported after the end
+	// must not bring them back online.
+	ended map[string]struct{}
 }
 
 type presenceEntry struct {
@@ -27,7 +31,9 @@ type presenceEntry struct {
 	window time.Duration
 }
 
-func newPresence() *presence { return &presence{m: map[string]*presenceEntry{}} }
+func newPresence() *presence {
+	return &presence{m: map[string]*presenceEntry{}, ended: map[string]struct{}{}}
+}
 
 // registered records a new registration (the device is talking: awake
 // and connected).
@@ -38,6 +44,7 @@ func (p *presence) registered(ep string, queueMode bool, at time.Time) {
 		w = old.window
 	}
 	p.m[ep] = &presenceEntry{registered: true, queueMode: queueMode, awake: true, connected: true, heard: at, window: w}
+	delete(p.ended, ep)
 	p.mu.Unlock()
 }
 
@@ -100,7 +107,17 @@ func (p *presence) unreachable(ep string, registered bool) {
 func (p *presence) gone(ep string) {
 	p.mu.Lock()
 	delete(p.m, ep)
+	p.ended[ep] = struct{}{}
 	p.mu.Unlock()
+}
+
+// over reports whether ep's registration ended and it has not registered
+// since: what is still reported of it then changes no status.
+func (p *presence) over(ep string) bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	_, ok := p.ended[ep]
+	return ok
 }
 
 // setWindow records the awake window of ep's profile (0: the server's).

@@ -29,6 +29,38 @@ type device struct {
 	// gone is set when the registration ended (deregistered, expired or
 	// replaced): requests for it fail, held ones are failed or moved.
 	gone bool
+	// evMu orders the registration's events against its end: once the
+	// end (Deregistered, Expired, or a replacing Register) went out,
+	// ended is set and later events of this registration are dropped.
+	evMu  sync.Mutex
+	ended bool
+}
+
+// emitFor emits a presence event of d's registration (Updated, Awake,
+// Asleep) unless its end went out already. Requests of one device are
+// served by several readers at once, so an Update handled alongside the
+// De-register would otherwise reach the Listener after Deregistered and
+// make the device look alive again. Notifications and Sends carry data
+// and are emitted regardless. It reports whether the event went out.
+func (s *Server) emitFor(d *device, f func(Listener)) bool {
+	d.evMu.Lock()
+	defer d.evMu.Unlock()
+	if d.ended {
+		return false
+	}
+	s.ev.emit(f)
+	return true
+}
+
+// emitEnd emits the end of d's registration (f nil: the end is told by
+// another event, a replacing Registered); nothing of it follows.
+func (s *Server) emitEnd(d *device, f func(Listener)) {
+	d.evMu.Lock()
+	defer d.evMu.Unlock()
+	d.ended = true
+	if f != nil {
+		s.ev.emit(f)
+	}
 }
 
 // snapshot returns a copy of the registration. A DTLS device's address

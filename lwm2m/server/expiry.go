@@ -41,12 +41,12 @@ func (s *Server) sweep(now time.Time) {
 		if expired {
 			if reg, ok := s.remove(d); ok {
 				s.log.Debug().Str("endpoint", ep).Msg("server: registration expired")
-				s.ev.emit(func(l Listener) { l.Expired(reg) })
+				s.emitEnd(d, func(l Listener) { l.Expired(reg) })
 			}
 			continue
 		}
 		if sleep {
-			s.ev.emit(func(l Listener) { l.Asleep(ep) })
+			s.emitFor(d, func(l Listener) { l.Asleep(ep) })
 		}
 	}
 }

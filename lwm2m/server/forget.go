@@ -26,7 +26,8 @@ func (s *Server) Forget(ctx context.Context, endpoint string) error {
 		reg     Registration
 		removed bool
 	)
-	if d := s.device(endpoint); d != nil {
+	d := s.device(endpoint)
+	if d != nil {
 		reg, removed = s.remove(d)
 		d.mu.Lock()
 		p := d.peer
@@ -44,7 +45,7 @@ func (s *Server) Forget(ctx context.Context, endpoint string) error {
 	err := s.per.forget(ctx, endpoint)
 	if removed {
 		s.log.Debug().Str("endpoint", endpoint).Str("id", reg.ID).Msg("server: registration forgotten")
-		s.ev.emit(func(l Listener) { l.Deregistered(reg) })
+		s.emitEnd(d, func(l Listener) { l.Deregistered(reg) })
 	}
 	if err != nil {
 		return fmt.Errorf("forget %s: %w", endpoint, err)

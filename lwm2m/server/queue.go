@@ -27,7 +27,7 @@ func (s *Server) heard(d *device) {
 	}
 	d.mu.Unlock()
 	if woke {
-		s.ev.emit(func(l Listener) { l.Awake(ep) })
+		s.emitFor(d, func(l Listener) { l.Awake(ep) })
 	}
 	if start {
 		s.spawnDrain(d)

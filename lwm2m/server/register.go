@@ -71,6 +71,7 @@ func (s *Server) register(ctx context.Context, p *coap.Peer, req *coap.Message) 
 	if old != nil {
 		r := s.retire(old, p)
 		replaced = &r
+		s.emitEnd(old, nil) // Registered below tells the end
 		s.per.deleteObservations(ep)
 	}
 	s.per.saveRegistration(ep, d)

@@ -95,7 +95,7 @@ func (s *Server) update(ctx context.Context, p *coap.Peer, req *coap.Message, id
 	}
 	s.per.saveRegistration(u.Registration.Endpoint, d)
 	if s.listening {
-		s.ev.emit(func(l Listener) { l.Updated(u) })
+		s.emitFor(d, func(l Listener) { l.Updated(u) })
 	}
 	s.heard(d)
 	return coap.NewResponse(lwm2m.CodeChanged, nil)
@@ -126,7 +126,7 @@ func (s *Server) deregister(p *coap.Peer, id []byte) *coap.Message {
 	if !ok {
 		return statusResponse(lwm2m.Errorf(lwm2m.CodeNotFound, "no registration %s", id))
 	}
-	s.ev.emit(func(l Listener) { l.Deregistered(reg) })
+	s.emitEnd(d, func(l Listener) { l.Deregistered(reg) })
 	return coap.NewResponse(lwm2m.CodeDeleted, nil)
 }
 
