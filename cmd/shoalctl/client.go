@@ -60,6 +60,9 @@ type request struct {
 	contentType string
 	accept      string
 	header      http.Header
+	// size is the body's length when known (sent as Content-Length;
+	// otherwise a streamed body goes chunked).
+	size int64
 }
 
 // jsonBody encodes v as a JSON request body.
@@ -84,6 +87,9 @@ func (c *apiClient) send(ctx context.Context, r request) (*http.Response, error)
 	}
 	for k, vs := range r.header {
 		req.Header[k] = vs
+	}
+	if r.size > 0 {
+		req.ContentLength = r.size
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)

@@ -1,7 +1,8 @@
 // Command shoalctl is Shoal's operator CLI. It speaks only the REST API:
 // every endpoint is a command (devices, LwM2M operations, commands,
 // telemetry, events, profiles, customers, users, tokens, audit, assets,
-// relations, alarms, alarm rules, webhooks, bootstrap, credentials, ca). The server and token come from --server
+// relations, alarms, alarm rules, webhooks, bootstrap, credentials, ca, firmware,
+// campaign). The server and token come from --server
 // and --token, else SHOAL_SERVER and SHOAL_TOKEN, else the config file
 // ~/.config/shoal/shoalctl.yaml (or shoalctl.json). Output is an aligned
 // table, or JSON with -o json. An error prints the problem's title and
@@ -107,6 +108,7 @@ func (a *app) root() *cobra.Command {
 	root.AddCommand(a.assetCmds()...)
 	root.AddCommand(a.alarmCmds()...)
 	root.AddCommand(a.bootstrapCmds()...)
+	root.AddCommand(a.firmwareCmds()...)
 	return root
 }
 
