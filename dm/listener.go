@@ -148,6 +148,8 @@ func (l listener) Security(se server.SecurityEvent) {
 // known returns the cached entry of a device the event is about; events
 // of endpoints not in the inventory are logged and skipped.
 func (s *Service) known(ctx context.Context, ep string) (*devEntry, models.Device, bool) {
+	ctx, cancel := detached(ctx) // a lookup at shutdown must not lose the event
+	defer cancel()
 	e, err := s.deviceEntry(ctx, ep)
 	if err != nil {
 		if !errors.Is(err, ErrNotFound) {
@@ -193,8 +195,12 @@ func (s *Service) onRegistered(ctx context.Context, r server.Registration, repla
 }
 
 // setStatus stores a status change (with an event) or, when the status is
-// unchanged, refreshes last-seen at most every LastSeenInterval.
+// unchanged, refreshes last-seen at most every LastSeenInterval. The
+// writes run to completion (bounded by writeTimeout) even when ctx ends
+// mid-way: the status a device had when Shoal stopped is the one kept.
 func (s *Service) setStatus(ctx context.Context, e *devEntry, st models.DeviceStatus, seen time.Time, cause string) {
+	ctx, cancel := detached(ctx)
+	defer cancel()
 	c := s.rt.devices
 	c.mu.Lock()
 	old := e.dev.Status

@@ -1,6 +1,7 @@
 package dm_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/shoal-iot/shoal/lwm2m/client"
 	"github.com/shoal-iot/shoal/lwm2m/server"
 	"github.com/shoal-iot/shoal/models"
+	"github.com/shoal-iot/shoal/objects"
 	"github.com/shoal-iot/shoal/storage/storetest"
 )
 
@@ -66,4 +68,78 @@ func TestDeregisterSetsOffline(t *testing.T) {
 			t.Fatalf("after late reports: %v status %s", err, got.Status)
 		}
 	})
+}
+
+// gatedEvents is the real event store with a gate in front of Append: an
+// event of type at waits until the gate opens.
+type gatedEvents struct {
+	dm.EventStore
+	at      string
+	reached chan struct{}
+	open    chan struct{}
+}
+
+func (g gatedEvents) Append(ctx context.Context, e *models.Event) error {
+	if e.Type == g.at {
+		close(g.reached)
+		<-g.open
+	}
+	return g.EventStore.Append(ctx, e)
+}
+
+// TestStatusStoredAtShutdown: a status change under way when dm is told
+// to stop is still stored ("storing a device status: context canceled"
+// lost the last status of devices that deregistered as Shoal stopped).
+func TestStatusStoredAtShutdown(t *testing.T) {
+	b := storetest.SQLite()
+	st := openStore(t, b, b.NewDSN(t))
+	defer st.Close()
+	reg := objects.New()
+	ss := stores(st, nil)
+	gate := gatedEvents{EventStore: ss.Events, at: "deregistered", reached: make(chan struct{}), open: make(chan struct{})}
+	ss.Events = gate
+	svc, err := dm.New(dm.Config{RequestTimeout: 5 * time.Second, AllowNoSec: true}, ss, reg, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{CoAPAddr: "127.0.0.1:0", Credentials: svc.ServerCredentials(),
+		Registrations: svc.ServerRegistrations(), Observations: svc.ServerObservations(), Listener: svc.Listener(),
+		Models: reg, Logger: testLog(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.SetSender(srv)
+	srvCtx, stopSrv := context.WithCancel(context.Background())
+	dmCtx, stopDM := context.WithCancel(context.Background())
+	srvDone, dmDone := make(chan error, 1), make(chan error, 1)
+	go func() { srvDone <- srv.Serve(srvCtx) }()
+	go func() { dmDone <- svc.Run(dmCtx) }()
+	defer func() { stopSrv(); stopDM() }()
+	<-srv.Ready()
+	<-svc.Running()
+
+	const ep = "last-words"
+	if _, err := svc.CreateDevice(context.Background(), dm.System(), dm.DeviceInput{Endpoint: ep, Credentials: &dm.CredentialsInput{Mode: "nosec"}}); err != nil {
+		t.Fatal(err)
+	}
+	dev := startDevice(t, client.Config{Endpoint: ep, ServerURI: "coap://" + srv.UDPAddr().String()})
+	waitFor(t, "online", func() bool {
+		v, err := svc.GetDevice(context.Background(), dm.System(), ep)
+		return err == nil && v.Status == models.StatusOnline && dev.c.Status().Registered
+	})
+	go dev.stop() // deregisters; dm's ingest loop waits at the gate
+	<-gate.reached
+	stopSrv()
+	if err := <-srvDone; err != nil {
+		t.Fatal(err)
+	}
+	stopDM() // the status write of the de-registration comes after this
+	close(gate.open)
+	if err := <-dmDone; err != nil {
+		t.Fatal(err)
+	}
+	d, err := st.Stores().Devices.GetByEndpoint(context.Background(), ep)
+	if err != nil || d.Status != models.StatusOffline {
+		t.Fatalf("stored status after shutdown: %v %s", err, d.Status)
+	}
 }
