@@ -348,3 +348,49 @@ func (tb *tab) screenshot(t *testing.T, name string) {
 	}
 	t.Logf("wrote %s", p)
 }
+
+// TestConsoleFirmware: an image uploaded through the API and a draft
+// campaign over a device show on the firmware page — the image's row
+// and the campaign's card with its progress and per-device status.
+func TestConsoleFirmware(t *testing.T) {
+	b := newBrowser(t)
+	s := startServer(t)
+	s.createPSK(t, "web-fw", nil)
+	req, err := http.NewRequest(http.MethodPost, s.base+"/api/v1/firmware?version=2.4.0&name=meter-fw",
+		bytes.NewReader(bytes.Repeat([]byte("firmware"), 4096)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var img struct {
+		ID int64 `json:"id"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&img)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || err != nil {
+		t.Fatalf("upload: %d, %v", resp.StatusCode, err)
+	}
+	s.call(t, adminToken, http.MethodPost, "/campaigns", map[string]any{"name": "Spring rollout", "image_id": img.ID, "draft": true,
+		"selection": map[string]any{"endpoints": []string{"web-fw"}}}, nil, http.StatusCreated)
+
+	tb := b.tab(t, s.base)
+	tb.signIn(t, adminToken)
+	tb.run(t, "the firmware page",
+		chromedp.Evaluate[chromedp.Void](`location.hash = '#/firmware'`),
+		waitText(`section[aria-labelledby="img-title"] table`, "meter-fw"),
+		waitText(`section[aria-labelledby="img-title"] table`, "2.4.0"),
+		waitText(`section[aria-labelledby="img-title"] table`, "32768 B"),
+		waitText(`section[aria-labelledby="camp-title"] article h3`, "Spring rollout"),
+		waitText(`section[aria-labelledby="camp-title"] article .badge`, "draft"),
+		waitText(`section[aria-labelledby="camp-title"] article`, "0 of 1 devices done"),
+		click(`section[aria-labelledby="camp-title"] article summary`),
+		waitText(`section[aria-labelledby="camp-title"] article details table`, "web-fw"),
+		waitText(`section[aria-labelledby="camp-title"] article details table`, "pending"),
+	)
+	tb.screenshot(t, "firmware")
+}

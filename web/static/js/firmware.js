@@ -4,7 +4,7 @@
 import {el, replace, problemBox, unavailable, badge, when, table} from './ui.js';
 import {find, fill} from './discover.js';
 
-const DONE = ['succeeded', 'failed', 'cancelled'];
+const DONE = ['succeeded', 'failed', 'cancelled', 'skipped'];
 
 export async function render(ctx) {
   ctx.title('Firmware');
