@@ -1,6 +1,7 @@
 package coap
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -72,7 +73,8 @@ type DTLSConfig struct {
 	// that clients retransmit whole flights.
 	ConcurrentHandshakes int
 	// OnHandshakeFailed is told about failed handshakes (wrong PSK,
-	// refused certificate, timeout), for security events.
+	// refused certificate, timeout), for security events. When the client
+	// had offered a PSK identity, err is a *HandshakeError carrying it.
 	OnHandshakeFailed func(addr string, err error)
 }
 
@@ -138,7 +140,12 @@ func (c *DTLSConfig) serverOptions(mux *dtlsMux, mc *muxConn, lf *pionLogger) []
 		dtls.WithFlightInterval(time.Second),
 	}
 	if c.PSK != nil {
-		opts = append(opts, dtls.WithPSK(dtls.PSKCallback(c.PSK)))
+		psk := c.PSK
+		opts = append(opts, dtls.WithPSK(func(identity []byte) ([]byte, error) {
+			id := bytes.Clone(identity) // for the failure report
+			mc.pskIdentity.Store(&id)
+			return psk(identity)
+		}))
 		if c.PSKIdentityHint != nil {
 			opts = append(opts, dtls.WithPSKIdentityHint(c.PSKIdentityHint))
 		}

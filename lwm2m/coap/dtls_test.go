@@ -2,8 +2,10 @@ package coap_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -98,8 +100,23 @@ func TestDTLSWrongKeyFailsHandshake(t *testing.T) {
 		}
 	}
 	waitFor(t, "handshake failures reported", func() bool { return f.count() == 2 })
+	// Each failure names the identity the client offered, never a key.
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []string
 	for _, err := range f.errs {
-		t.Logf("reported: %v", err)
+		var he *coap.HandshakeError
+		if !errors.As(err, &he) {
+			t.Fatalf("reported %T %v: want a *coap.HandshakeError", err, err)
+		}
+		if strings.Contains(err.Error(), "wrong key") {
+			t.Fatalf("the key leaked into %q", err)
+		}
+		ids = append(ids, string(he.PSKIdentity))
+	}
+	slices.Sort(ids)
+	if !slices.Equal(ids, []string{"dev-psk", "nobody"}) {
+		t.Fatalf("identities reported %q", ids)
 	}
 }
 

@@ -63,7 +63,9 @@ type muxConn struct {
 	addr     atomic.Pointer[netip.AddrPort] // where pion last wrote to
 	first    netip.AddrPort
 	received atomic.Int32
-	cids     []string // guarded by mux.mu
+	// pskIdentity is the PSK identity the client offered, once it did.
+	pskIdentity atomic.Pointer[[]byte]
+	cids        []string // guarded by mux.mu
 	// replaced is the established session this conn's ClientHello took the
 	// address from; it gets the address back if this handshake fails.
 	replaced *muxConn

@@ -168,6 +168,9 @@ func (e *Endpoint) acceptLoop(ctx context.Context, wg *sync.WaitGroup) {
 
 func (e *Endpoint) session(ctx context.Context, mc *muxConn) {
 	fail := func(err error) {
+		if id := mc.pskIdentity.Load(); id != nil {
+			err = &HandshakeError{PSKIdentity: *id, Err: err}
+		}
 		e.mux.handshakeDone(mc)
 		_ = mc.Close()
 		if e.dcfg.OnHandshakeFailed != nil && ctx.Err() == nil {

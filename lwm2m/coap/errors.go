@@ -21,3 +21,16 @@ var (
 	// ErrAddressInUse: a local address is already taken on a SharedSocket.
 	ErrAddressInUse = errors.New("coap: local address already in use")
 )
+
+// HandshakeError is what DTLSConfig.OnHandshakeFailed receives for a
+// handshake that got as far as the client naming its PSK identity: the
+// identity offered (never the key) and the cause. Its text is the cause's.
+type HandshakeError struct {
+	// PSKIdentity is the identity the client offered (raw bytes; it is
+	// untrusted input).
+	PSKIdentity []byte
+	Err         error
+}
+
+func (e *HandshakeError) Error() string { return e.Err.Error() }
+func (e *HandshakeError) Unwrap() error { return e.Err }

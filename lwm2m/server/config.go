@@ -33,6 +33,10 @@ type Config struct {
 	ClientCAs   *x509.CertPool
 	// DisableConnectionID turns DTLS connection IDs off (on by default).
 	DisableConnectionID bool
+	// HandshakeTimeout bounds a DTLS handshake (default 30 s, the
+	// transport's). A client with a wrong PSK is reported (handshake-failed)
+	// when it runs out: DTLS drops records it cannot decrypt silently.
+	HandshakeTimeout time.Duration
 	// AllowUnknownNoSec registers endpoints the CredentialStore does not
 	// know over plain UDP (test labs, demos, load tests). Off by default:
 	// they get 4.03.

@@ -7,8 +7,12 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
@@ -75,6 +79,7 @@ func New(cfg Config) (*Server, error) {
 			PSK:                 s.pskKey,
 			Certificate:         cfg.Certificate,
 			DisableConnectionID: cfg.DisableConnectionID,
+			HandshakeTimeout:    cfg.HandshakeTimeout,
 			OnHandshakeFailed:   s.onHandshakeFailed,
 		}
 		if cfg.Certificate != nil {
@@ -295,8 +300,46 @@ func (s *Server) verifyClient(chain []*x509.Certificate) error {
 	return err
 }
 
+// onHandshakeFailed reports a failed DTLS handshake. When the client got
+// as far as offering a PSK identity, the event names it (never the key)
+// and the endpoint it is bound to, so operators see which device fails.
 func (s *Server) onHandshakeFailed(addr string, err error) {
-	s.security(SecurityEvent{Kind: "handshake-failed", Address: addr, Reason: err.Error()})
+	ev := SecurityEvent{Kind: "handshake-failed", Address: addr, Reason: err.Error()}
+	var he *coap.HandshakeError
+	if errors.As(err, &he) && len(he.PSKIdentity) > 0 {
+		id := offeredIdentity(he.PSKIdentity)
+		ev.Identity = coap.Identity{Kind: coap.IdentityPSK, PSKIdentity: id}.String()
+		if utf8.Valid(he.PSKIdentity) {
+			ctx, cancel := context.WithTimeout(s.ctx, s.cfg.RequestTimeout)
+			if c, err := s.cfg.Credentials.PSK(ctx, string(he.PSKIdentity)); err == nil {
+				ev.Endpoint = c.Endpoint
+			}
+			cancel()
+		}
+	}
+	s.security(ev)
+}
+
+// maxReportedIdentity bounds an offered PSK identity in an event (the
+// wire allows 65,535 bytes of anything).
+const maxReportedIdentity = 128
+
+// offeredIdentity renders an untrusted PSK identity for an event: as is
+// when it is printable UTF-8, else quoted with escapes; cut to
+// maxReportedIdentity bytes.
+func offeredIdentity(b []byte) string {
+	cut := len(b) > maxReportedIdentity
+	if cut {
+		b = b[:maxReportedIdentity]
+	}
+	s := string(b)
+	if !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		s = strconv.Quote(s)
+	}
+	if cut {
+		s += "…"
+	}
+	return s
 }
 
 func (s *Server) onMalformed(p *coap.Peer, err error) {
