@@ -22,26 +22,30 @@ type step struct {
 
 // applyProfile configures a newly registered device: it writes the
 // profile's notification attributes, establishes its observations with
-// the profile's strategy and reads /3/0 for the device info. It runs on
-// its own goroutine (bounded by ProfileWorkers) and records one event with
-// the outcome of every request.
-func (s *Service) applyProfile(ctx context.Context, d models.Device, regID string) {
-	select {
-	case s.rt.profileSem <- struct{}{}:
-		defer func() { <-s.rt.profileSem }()
-	case <-ctx.Done():
-		return
-	}
+// the profile's strategy and reads /3/0 for the device info — or, on a
+// retry, sends again only the requests that did not reach the device. It
+// records one event with the outcome of every request and returns the
+// requests to retry: those that failed in transport (a timeout, the device
+// unreachable), not those the device refused.
+func (s *Service) applyProfile(ctx context.Context, j *profileJob) (retry []lwm2m.Request) {
+	d := j.dev
 	snd, err := s.rt.sender()
 	if err != nil {
-		return
+		return nil
 	}
 	prof, err := s.profileOf(ctx, d)
 	if err != nil {
 		s.log.Warn().Err(err).Str("endpoint", d.Endpoint).Msg("dm: loading the profile to apply")
 	}
+	reqs := j.retry
+	if reqs == nil {
+		reqs = profileRequests(prof)
+	}
 	var steps []step
-	do := func(req lwm2m.Request) (lwm2m.Response, bool) {
+	for _, req := range reqs {
+		if ctx.Err() != nil {
+			return nil
+		}
 		if req.Timeout == 0 {
 			req.Timeout = s.cfg.RequestTimeout
 		}
@@ -50,54 +54,59 @@ func (s *Service) applyProfile(ctx context.Context, d models.Device, regID strin
 		if len(st.Paths) == 0 {
 			st.Paths = []lwm2m.Path{req.Path}
 		}
-		ok := err == nil && resp.Code.IsSuccess()
 		switch {
 		case err != nil:
 			st.Error = err.Error()
+			req.Timeout = 0
+			retry = append(retry, req)
 		default:
 			st.Code = resp.Code.String()
 		}
 		steps = append(steps, st)
-		return resp, ok
-	}
-	format := lwm2m.FormatNone
-	if prof != nil {
-		if prof.Spec.Format != nil {
-			format = *prof.Spec.Format
+		if err != nil || !resp.Code.IsSuccess() {
+			continue
 		}
-		for _, t := range prof.Spec.Observe.Targets {
-			if ctx.Err() != nil {
-				return
-			}
-			if !t.Attributes.IsZero() {
-				req := lwm2m.NewRequest(lwm2m.OpWriteAttributes, t.Path)
-				req.Attributes = t.Attributes
-				do(req)
-			}
+		switch {
+		case req.Op == lwm2m.OpRead && req.Path == deviceObject:
+			s.storeRead(ctx, d, deviceObject, resp)
+		case req.Op == lwm2m.OpObserve || req.Op == lwm2m.OpObserveComposite:
+			s.ingestResponse(ctx, d, req, resp, s.now(), "observe")
 		}
-		for _, req := range observeRequests(prof.Spec.Observe, format) {
-			if ctx.Err() != nil {
-				return
-			}
-			if resp, ok := do(req); ok {
-				s.ingestResponse(ctx, d, req, resp, s.now(), "observe")
-			}
-		}
-	}
-	if ctx.Err() != nil {
-		return
-	}
-	req := lwm2m.NewRequest(lwm2m.OpRead, deviceObject) // the device info
-	req.Format = format
-	if resp, ok := do(req); ok {
-		s.storeRead(ctx, d, deviceObject, resp)
 	}
 	name := ""
 	if prof != nil {
 		name = prof.Name
 	}
-	s.record(ctx, deviceEvent(d, models.CategoryOperation, "profile.applied",
-		map[string]any{"profile": name, "registration_id": regID, "steps": steps}))
+	data := map[string]any{"profile": name, "registration_id": j.regID, "steps": steps}
+	if j.attempt > 1 {
+		data["attempt"] = j.attempt
+	}
+	s.record(ctx, deviceEvent(d, models.CategoryOperation, "profile.applied", data))
+	return retry
+}
+
+// profileRequests lists what applying prof takes: the write-attributes of
+// its targets, its observations, and the read of /3/0 (the device info,
+// also without a profile).
+func profileRequests(prof *models.Profile) []lwm2m.Request {
+	format := lwm2m.FormatNone
+	var out []lwm2m.Request
+	if prof != nil {
+		if prof.Spec.Format != nil {
+			format = *prof.Spec.Format
+		}
+		for _, t := range prof.Spec.Observe.Targets {
+			if !t.Attributes.IsZero() {
+				req := lwm2m.NewRequest(lwm2m.OpWriteAttributes, t.Path)
+				req.Attributes = t.Attributes
+				out = append(out, req)
+			}
+		}
+		out = append(out, observeRequests(prof.Spec.Observe, format)...)
+	}
+	req := lwm2m.NewRequest(lwm2m.OpRead, deviceObject)
+	req.Format = format
+	return append(out, req)
 }
 
 // observeRequests builds the observations of a profile: one Observe per

@@ -190,7 +190,7 @@ func (s *Service) onRegistered(ctx context.Context, r server.Registration, repla
 	s.record(ctx, deviceEvent(dev, models.CategoryRegistration, "registered", data))
 	s.setStatus(ctx, e, models.StatusOnline, r.RegisteredAt, "registered")
 	s.rt.alarms.registered(ctx, dev)
-	s.rt.goBackground(func() { s.applyProfile(s.rt.ctx(), dev, r.ID) })
+	s.rt.profiles.add(dev, r.ID)
 	s.rt.disp.kick(dev.ID)
 }
 

@@ -40,11 +40,12 @@ type runtime struct {
 	started atomic.Bool
 	// running is closed when Run has started its loops.
 	running chan struct{}
-	// profileSem bounds concurrent profile applications; bg tracks them.
-	profileSem chan struct{}
-	bgMu       sync.Mutex
-	bgClosed   bool
-	bg         sync.WaitGroup
+	// profiles queues profile applications for Run's workers; bg tracks
+	// background work.
+	profiles *profileQueue
+	bgMu     sync.Mutex
+	bgClosed bool
+	bg       sync.WaitGroup
 	// runCtx is Run's context, for work started by listener callbacks.
 	runCtx atomic.Pointer[context.Context]
 	// relMu serialises changes to the asset hierarchy (cycle checks).
@@ -53,15 +54,15 @@ type runtime struct {
 
 func newRuntime(s *Service) *runtime {
 	r := &runtime{
-		s:          s,
-		presence:   newPresence(),
-		devices:    newDeviceCache(),
-		hub:        newHub(s.cfg.SubscriberBuffer),
-		waiters:    newWaiters(),
-		ingest:     make(chan func(context.Context), s.cfg.IngestQueue),
-		stopped:    make(chan struct{}),
-		running:    make(chan struct{}),
-		profileSem: make(chan struct{}, s.cfg.ProfileWorkers),
+		s:        s,
+		presence: newPresence(),
+		devices:  newDeviceCache(),
+		hub:      newHub(s.cfg.SubscriberBuffer),
+		waiters:  newWaiters(),
+		ingest:   make(chan func(context.Context), s.cfg.IngestQueue),
+		stopped:  make(chan struct{}),
+		running:  make(chan struct{}),
+		profiles: newProfileQueue(),
 	}
 	r.creds = newCredCache(s)
 	r.regs = &serverRegistrations{s: s}

@@ -105,8 +105,15 @@ type Config struct {
 	// (default 8).
 	Workers int
 	// ProfileWorkers apply profiles to that many newly registered devices
-	// at once (default 16).
+	// at once (default 16); the others wait in a queue, one application per
+	// endpoint, none dropped.
 	ProfileWorkers int
+	// ProfileAttempts bounds how often a profile application is tried on
+	// one registration (default 5): requests that did not reach the device
+	// (timed out, device unreachable) are sent again after
+	// ProfileRetryDelay (default 5 s), doubling each time.
+	ProfileAttempts   int
+	ProfileRetryDelay time.Duration
 	// IngestQueue buffers server events for dm's ingest loop (default
 	// 65536); when full, the server's event delivery waits.
 	IngestQueue int
@@ -136,6 +143,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	def(&c.RequestTimeout, 10*time.Second)
+	def(&c.ProfileRetryDelay, 5*time.Second)
 	def(&c.DefaultCommandExpiry, 24*time.Hour)
 	def(&c.DispatchInterval, time.Second)
 	def(&c.CacheTTL, time.Minute)
@@ -153,6 +161,7 @@ func (c *Config) Validate() error {
 	defInt(&c.QueueDepth, 100)
 	defInt(&c.Workers, 8)
 	defInt(&c.ProfileWorkers, 16)
+	defInt(&c.ProfileAttempts, 5)
 	defInt(&c.IngestQueue, 1<<16)
 	defInt(&c.SubscriberBuffer, 256)
 	if c.Now == nil {
@@ -162,6 +171,7 @@ func (c *Config) Validate() error {
 	for name, d := range map[string]time.Duration{
 		"RequestTimeout": c.RequestTimeout, "DispatchInterval": c.DispatchInterval,
 		"CacheTTL": c.CacheTTL, "LastSeenInterval": c.LastSeenInterval, "AlarmInterval": c.AlarmInterval,
+		"ProfileRetryDelay": c.ProfileRetryDelay,
 	} {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("%s %v is negative", name, d))
@@ -169,7 +179,7 @@ func (c *Config) Validate() error {
 	}
 	for name, n := range map[string]int{
 		"QueueDepth": c.QueueDepth, "Workers": c.Workers, "ProfileWorkers": c.ProfileWorkers,
-		"IngestQueue": c.IngestQueue, "SubscriberBuffer": c.SubscriberBuffer,
+		"ProfileAttempts": c.ProfileAttempts, "IngestQueue": c.IngestQueue, "SubscriberBuffer": c.SubscriberBuffer,
 	} {
 		if n < 1 {
 			errs = append(errs, fmt.Errorf("%s %d must be positive", name, n))
