@@ -183,6 +183,11 @@ func (e *fwEngine) schedule(ctx context.Context, id int64, woken map[int64]bool)
 			e.s.log.Error().Err(err).Int64("campaign", id).Msg("dm: scheduling a campaign")
 		}
 	}
+	// Active jobs are counted before the failures: a job saves its final
+	// row before it leaves the active set, so a device that fails between
+	// the two reads is seen failed rather than as a free slot (which would
+	// start another device past the threshold).
+	active := e.activeOf(id)
 	counts, err := e.st.Campaigns.Counts(ctx, id)
 	if err != nil {
 		fail(err)
@@ -197,7 +202,6 @@ func (e *fwEngine) schedule(ctx context.Context, id int64, woken map[int64]bool)
 		fail(err)
 		return
 	}
-	active := e.activeOf(id)
 	stopped := !c.StopAfter.IsZero() && !now.Before(c.StopAfter)
 	switch {
 	case !left && active == 0 && c.ProfileID == 0:
