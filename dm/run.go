@@ -67,10 +67,6 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	wg.Wait()
-	r.bgMu.Lock()
-	r.bgClosed = true
-	r.bgMu.Unlock()
-	r.bg.Wait()
 	stopWriter()
 	writer.Wait()
 	return errors.Join(errs...)

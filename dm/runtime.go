@@ -40,12 +40,8 @@ type runtime struct {
 	started atomic.Bool
 	// running is closed when Run has started its loops.
 	running chan struct{}
-	// profiles queues profile applications for Run's workers; bg tracks
-	// background work.
+	// profiles queues profile applications for Run's workers.
 	profiles *profileQueue
-	bgMu     sync.Mutex
-	bgClosed bool
-	bg       sync.WaitGroup
 	// runCtx is Run's context, for work started by listener callbacks.
 	runCtx atomic.Pointer[context.Context]
 	// relMu serialises changes to the asset hierarchy (cycle checks).
@@ -114,17 +110,6 @@ func (r *runtime) enqueue(f func(context.Context)) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	f(ctx)
-}
-
-// goBackground runs f on a tracked goroutine unless Run is finishing.
-func (r *runtime) goBackground(f func()) bool {
-	r.bgMu.Lock()
-	defer r.bgMu.Unlock()
-	if r.bgClosed {
-		return false
-	}
-	r.bg.Go(f)
-	return true
 }
 
 // ingestLoop runs queued work in order until ctx ends, then what is
