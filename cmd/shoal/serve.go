@@ -92,6 +92,8 @@ at the first start. SIGINT or SIGTERM shut down gracefully.`,
 	f.StringVar(&cfg.BootstrapCoAPAddr, "bootstrap-coap-addr", app.DefaultBootstrapCoAPAddr, "LwM2M bootstrap server over CoAP (UDP) listen address; empty disables")
 	f.StringVar(&cfg.BootstrapCoAPSAddr, "bootstrap-coaps-addr", app.DefaultBootstrapCoAPSAddr, "LwM2M bootstrap server over CoAPS (DTLS) listen address; empty disables")
 	f.StringVar(&cfg.PublicHost, "public-host", "", "host devices reach the LwM2M server at, written to them at bootstrap (default: the CoAPS listen host, else localhost)")
+	f.StringVar(&cfg.FirmwareDir, "firmware-dir", "", "directory of uploaded firmware images (default <data-dir>/firmware; share it between nodes of one PostgreSQL database)")
+	f.Int64Var(&cfg.Firmware.MaxImageSize, "firmware-max-size", 1<<30, "largest firmware image an upload may be, in bytes")
 	f.DurationVar(&cfg.CertExpiryWarning, "cert-expiry-warning", 30*24*time.Hour, "announce an issued certificate's expiry this long before (event and alarm)")
 	return cmd
 }
