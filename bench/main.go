@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	_ "embed"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -23,9 +22,6 @@ import (
 	"syscall"
 	"time"
 )
-
-//go:embed pprof_overlay.go.txt
-var pprofOverlay []byte
 
 // options are the command's flags.
 type options struct {
@@ -169,20 +165,11 @@ func run(ctx context.Context, o options, command string) error {
 // binaries are the built commands.
 type binaries struct{ shoal, sim string }
 
-// build compiles shoal (with the pprof overlay) and shoal-sim.
+// build compiles shoal and shoal-sim.
 func build(ctx context.Context, repo, dir string) (binaries, error) {
 	b := binaries{shoal: filepath.Join(dir, "shoal"), sim: filepath.Join(dir, "shoal-sim")}
-	ov := filepath.Join(dir, "pprof_overlay.go")
-	if err := os.WriteFile(ov, pprofOverlay, 0o644); err != nil {
-		return b, err
-	}
-	ovJSON, _ := json.Marshal(map[string]map[string]string{"Replace": {filepath.Join(repo, "cmd/shoal/zz_bench_pprof.go"): ov}})
-	ovPath := filepath.Join(dir, "overlay.json")
-	if err := os.WriteFile(ovPath, ovJSON, 0o644); err != nil {
-		return b, err
-	}
 	for _, c := range [][]string{
-		{"go", "build", "-overlay", ovPath, "-o", b.shoal, "./cmd/shoal"},
+		{"go", "build", "-o", b.shoal, "./cmd/shoal"},
 		{"go", "build", "-o", b.sim, "./cmd/shoal-sim"},
 	} {
 		cmd := exec.CommandContext(ctx, c[0], c[1:]...)

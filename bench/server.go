@@ -73,14 +73,14 @@ func startServer(ctx context.Context, bin, dir, dsn string) (*serverProc, error)
 	s.args = []string{"serve", "--data-dir", s.dataDir, "--db", s.dsn,
 		"--coap-addr", s.coap, "--coaps-addr", s.coaps, "--http-addr", s.http,
 		"--bootstrap-coap-addr", "", "--bootstrap-coaps-addr", "",
-		"--allow-nosec", "--allow-unknown-nosec", "--log-level", "warn"}
+		"--allow-nosec", "--allow-unknown-nosec", "--log-level", "warn", "--pprof-addr", s.pprof}
 	s.logPath = filepath.Join(dir, "server.log")
 	logf, err := os.Create(s.logPath)
 	if err != nil {
 		return nil, err
 	}
 	s.cmd = exec.Command(bin, s.args...)
-	s.cmd.Env = append(os.Environ(), "SHOAL_ADMIN_TOKEN="+adminToken, "SHOAL_BENCH_PPROF="+s.pprof)
+	s.cmd.Env = append(os.Environ(), "SHOAL_ADMIN_TOKEN="+adminToken)
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	if err := s.cmd.Start(); err != nil {
 		logf.Close()

@@ -35,7 +35,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDecodeCmd(), newEncodeCmd(), newVersionCmd(), newServeCmd(), newMigrateCmd(), newCACmd())
+	root.AddCommand(newDecodeCmd(), newEncodeCmd(), newVersionCmd(), withPprof(newServeCmd()), newMigrateCmd(), newCACmd())
 	return root
 }
 
