@@ -1,6 +1,7 @@
 package dm
 
 import (
+	"container/heap"
 	"context"
 	"sync"
 	"time"
@@ -29,9 +30,35 @@ type profileJob struct {
 type profileQueue struct {
 	mu    sync.Mutex
 	jobs  map[string]*profileJob
-	ready []string // endpoints whose job is due, in order
-	later []string // endpoints whose job waits for its back-off
+	ready []string  // endpoints whose job is due, in order
+	later retryHeap // jobs waiting for their back-off, soonest first
 	wake  chan struct{}
+}
+
+// retryEntry is a job waiting for its back-off; it is stale once the
+// endpoint's job is another (or none), or was made due at once.
+type retryEntry struct {
+	ep  string
+	job *profileJob
+	due time.Time
+}
+
+// retryHeap orders waiting retries by due time, so taking the due ones
+// costs O(log n) each instead of a scan of every waiting job (which made
+// thousands of devices failing at once — a server shutting down —
+// quadratic).
+type retryHeap []retryEntry
+
+func (h retryHeap) Len() int           { return len(h) }
+func (h retryHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+func (h retryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *retryHeap) Push(x any)        { *h = append(*h, x.(retryEntry)) }
+func (h *retryHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = retryEntry{}
+	*h = old[:len(old)-1]
+	return e
 }
 
 func newProfileQueue() *profileQueue {
@@ -43,7 +70,11 @@ func newProfileQueue() *profileQueue {
 func (q *profileQueue) add(d models.Device, regID string) {
 	q.mu.Lock()
 	if j := q.jobs[d.Endpoint]; j != nil {
+		waiting := !j.due.IsZero()
 		*j = profileJob{dev: d, regID: regID} // due at once, wherever it is queued
+		if waiting {                          // its back-off entry is stale now
+			q.ready = append(q.ready, d.Endpoint)
+		}
 	} else {
 		q.jobs[d.Endpoint] = &profileJob{dev: d, regID: regID}
 		q.ready = append(q.ready, d.Endpoint)
@@ -59,7 +90,7 @@ func (q *profileQueue) again(j *profileJob, delay time.Duration, now time.Time) 
 	q.mu.Lock()
 	if _, newer := q.jobs[j.dev.Endpoint]; !newer {
 		q.jobs[j.dev.Endpoint] = j
-		q.later = append(q.later, j.dev.Endpoint)
+		heap.Push(&q.later, retryEntry{ep: j.dev.Endpoint, job: j, due: j.due})
 	}
 	q.mu.Unlock()
 	q.signal()
@@ -77,23 +108,16 @@ func (q *profileQueue) signal() {
 func (q *profileQueue) next(now time.Time) (*profileJob, time.Time) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	var soonest time.Time
-	kept := q.later[:0]
-	for _, ep := range q.later {
-		j := q.jobs[ep]
-		switch {
-		case j == nil:
-		case !j.due.After(now):
-			q.ready = append(q.ready, ep)
-		default:
-			kept = append(kept, ep)
-			if soonest.IsZero() || j.due.Before(soonest) {
-				soonest = j.due
-			}
+	for len(q.later) > 0 && !q.later[0].due.After(now) {
+		e := heap.Pop(&q.later).(retryEntry)
+		if j := q.jobs[e.ep]; j == e.job && j.due.Equal(e.due) {
+			q.ready = append(q.ready, e.ep)
 		}
 	}
-	clear(q.later[len(kept):])
-	q.later = kept
+	var soonest time.Time
+	if len(q.later) > 0 {
+		soonest = q.later[0].due // perhaps stale: an early wake-up at worst
+	}
 	for len(q.ready) > 0 {
 		ep := q.ready[0]
 		q.ready[0] = ""
