@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -113,19 +112,46 @@ func startServer(ctx context.Context, bin, dir, dsn string) (*serverProc, error)
 	}
 }
 
-// stop sends SIGTERM and waits for the exit (SIGKILL after 30 s).
+// stop sends SIGTERM and waits for the exit. A server still running after
+// 10 s has its goroutines written next to its log (from --pprof-addr) and
+// is killed after 30 s.
 func (s *serverProc) stop() error {
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-s.exited:
 		s.exited <- err
 		return err
-	case <-time.After(30 * time.Second):
+	case <-time.After(10 * time.Second):
+	}
+	dump := filepath.Join(filepath.Dir(s.logPath), "goroutines-at-stop.txt")
+	if err := s.saveGoroutines(dump); err != nil {
+		dump = "none: " + err.Error()
+	}
+	select {
+	case err := <-s.exited:
+		s.exited <- err
+		return fmt.Errorf("shoal serve took over 10 s to stop after SIGTERM (goroutines: %s); exit: %v", dump, err)
+	case <-time.After(20 * time.Second):
 		_ = s.cmd.Process.Kill()
 		err := <-s.exited
 		s.exited <- err
-		return errors.New("shoal serve did not stop within 30 s of SIGTERM; killed")
+		return fmt.Errorf("shoal serve did not stop within 30 s of SIGTERM; killed (goroutines: %s)", dump)
 	}
+}
+
+// saveGoroutines writes the server's goroutine stacks to path.
+func (s *serverProc) saveGoroutines(path string) error {
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get("http://" + s.pprof + "/debug/pprof/goroutine?debug=2")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
 }
 
 func tail(path string) string {
