@@ -1,4 +1,4 @@
-package dtlsload_test
+package server_test
 
 import (
 	"context"
@@ -13,48 +13,38 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-iot/shoal/internal/dtlsload"
 	"github.com/shoal-iot/shoal/lwm2m/coap"
-	"github.com/shoal-iot/shoal/lwm2m/coap/internal/dtlsload"
 	"github.com/shoal-iot/shoal/lwm2m/internal/loadgen"
 	"github.com/shoal-iot/shoal/lwm2m/server"
 )
 
-// The server's DTLS request benchmark lives here because its lean clients
-// need pion, which only the lwm2m/coap tree may import.
+// The server's DTLS request benchmark: 2,000 lean DTLS clients
+// (internal/dtlsload) against the whole server.
 
-type anyPSK struct{}
+type leanPSK struct{}
 
-func key(id string) []byte {
+func leanKey(id string) []byte {
 	k := sha256.Sum256([]byte("shoal-bench/" + id))
 	return k[:16]
 }
 
-func (anyPSK) PSK(_ context.Context, id string) (server.PSKCredential, error) {
+func (leanPSK) PSK(_ context.Context, id string) (server.PSKCredential, error) {
 	if !strings.HasPrefix(id, "bench-") {
 		return server.PSKCredential{}, server.ErrUnknownCredential
 	}
-	return server.PSKCredential{Key: key(id), Endpoint: id}, nil
+	return server.PSKCredential{Key: leanKey(id), Endpoint: id}, nil
 }
-func (anyPSK) PinnedCertificate(context.Context, string) (string, error) {
+func (leanPSK) PinnedCertificate(context.Context, string) (string, error) {
 	return "", server.ErrUnknownCredential
 }
-func (anyPSK) SecurityMode(context.Context, string) (server.SecurityMode, error) {
+func (leanPSK) SecurityMode(context.Context, string) (server.SecurityMode, error) {
 	return server.ModePSK, nil
 }
 
-type discard struct{}
-
-func (discard) LoadRegistrations(context.Context) ([]server.Registration, error) { return nil, nil }
-func (discard) SaveRegistration(context.Context, server.Registration) error      { return nil }
-func (discard) DeleteRegistration(context.Context, string) error                 { return nil }
-func (discard) LoadObservations(context.Context) ([]server.Observation, error)   { return nil, nil }
-func (discard) SaveObservation(context.Context, server.Observation) error        { return nil }
-func (discard) DeleteObservation(context.Context, string, []byte) error          { return nil }
-func (discard) DeleteObservations(context.Context, string) error                 { return nil }
-
-func startServer(b *testing.B) *server.Server {
-	s, err := server.New(server.Config{CoAPSAddr: "127.0.0.1:0", Credentials: anyPSK{},
-		Registrations: discard{}, Observations: discard{}})
+func startLeanServer(b *testing.B) *server.Server {
+	s, err := server.New(server.Config{CoAPSAddr: "127.0.0.1:0", Credentials: leanPSK{},
+		Registrations: discardStore{}, Observations: discardStore{}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -73,7 +63,7 @@ func startServer(b *testing.B) *server.Server {
 
 // connect handshakes every fleet device with the server (64 at a time)
 // and gives it the session's record layer.
-func connect(b *testing.B, s *server.Server, f *loadgen.Fleet, suite uint16) {
+func leanConnect(b *testing.B, s *server.Server, f *loadgen.Fleet, suite uint16) {
 	shared, err := coap.ListenShared("0.0.0.0:0")
 	if err != nil {
 		b.Fatal(err)
@@ -96,7 +86,7 @@ func connect(b *testing.B, s *server.Server, f *loadgen.Fleet, suite uint16) {
 					return
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				sess, err := dtlsload.Handshake(ctx, pc, srv, []byte(id), key(id), suite)
+				sess, err := dtlsload.Handshake(ctx, pc, srv, []byte(id), leanKey(id), suite)
 				cancel()
 				if err != nil {
 					b.Errorf("device %d: %v", i, err)
@@ -129,13 +119,13 @@ func connect(b *testing.B, s *server.Server, f *loadgen.Fleet, suite uint16) {
 func BenchmarkServerDTLSRequests(b *testing.B) {
 	for _, suite := range []uint16{dtlsload.PSKWithAES128CCM8, dtlsload.PSKWithAES128GCMSHA256} {
 		b.Run(fmt.Sprintf("%#04x", suite), func(b *testing.B) {
-			s := startServer(b)
+			s := startLeanServer(b)
 			f, err := loadgen.New(s.DTLSAddr().String(), 2000, 4)
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer f.Close()
-			connect(b, s, f, suite)
+			leanConnect(b, s, f, suite)
 			reg := &loadgen.Register{Prefix: "bench-", Links: `</1/0>,</3/0>`, Query: []string{"lwm2m=1.1"}}
 			if n := f.Run(context.Background(), reg, func(c int64) bool { return c >= 2000 }); n != 2000 || reg.Failed.Load() != 0 {
 				b.Fatalf("registered %d, %d failed", n, reg.Failed.Load())

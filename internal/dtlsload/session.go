@@ -4,8 +4,10 @@
 // directly with pion's record-layer and AEAD primitives, with none of the
 // goroutines a pion connection runs per datagram. That lets one process
 // drive thousands of sessions at a rate that measures the server rather
-// than the client. Benchmarks only; it lives under lwm2m/coap because that
-// is the one tree allowed to import pion.
+// than the client. Benchmarks only (lwm2m/server's DTLS benchmark and the
+// published harness, bench/): it is the one package outside lwm2m/coap
+// that imports pion, and it lives at the module's internal/ so that both
+// can use it; nothing shipped imports it.
 package dtlsload
 
 import (
