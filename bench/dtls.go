@@ -56,36 +56,3 @@ wait:
 	}
 	return sum, line, json.Unmarshal(b, &sum)
 }
-
-// 4: dtlsDevs shoal-sim devices (lwm2m/client over pion, connection ID
-// offered) handshake and register as fast as the ramp allows, then each
-// sends an Update every 50 ms for the run's length.
-func (h *harness) dtls(ctx context.Context, sc *Scenario) error {
-	s, err := h.server(ctx)
-	if err != nil {
-		return err
-	}
-	defer h.done(ctx, s)
-	n := h.sz.dtlsDevs
-	m := h.begin(ctx, s, sc, int(h.sz.dtlsFor.Seconds())+5)
-	sum, line, err := h.simFleet(ctx, s, []string{"-n", fmt.Sprint(n), "--prefix", "dtls-", "--ramp", "5000/s",
-		"--update-interval", "50ms", "--lifetime", "1h", "--duration", h.sz.dtlsFor.String()}, nil)
-	sc.Commands = []string{h.serveCmd(s), line}
-	if err != nil {
-		return err
-	}
-	m.end(sc)
-	sc.add("handshakes+registrations/s", sum.RegistrationsPerS, "/s").atLeast(2000, "≥ 2,000/s")
-	sc.add("devices registered", float64(sum.EverRegistered), "devices").atLeast(float64(n), fmt.Sprint(n))
-	sc.add("Updates/s over DTLS", sum.Rates.Updates, "/s").ratio(h.echo).atLeast(35000, "≥ 35,000/s")
-	if l, ok := sum.Latency["register"]; ok {
-		sc.add("Register (with handshake) p99", l.P99MS, "ms")
-	}
-	if l, ok := sum.Latency["update"]; ok {
-		sc.add("Update p50", l.P50MS, "ms")
-		sc.add("Update p99", l.P99MS, "ms")
-	}
-	sc.add("simulator CPU per device", sum.PerDevice.CPUms, "ms")
-	sc.Notes = append(sc.Notes, "the load is shoal-sim (a full lwm2m/client per device over pion/dtls) on the same two cores: its own CPU bounds the offered rate")
-	return nil
-}

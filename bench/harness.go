@@ -101,8 +101,11 @@ func (h *harness) server(ctx context.Context) (*serverProc, error) {
 }
 
 func (h *harness) done(ctx context.Context, s *serverProc) {
+	t0 := time.Now()
 	if err := s.stop(); err != nil {
 		logf("  stop: %v", err)
+	} else {
+		logf("  server stopped %v after SIGTERM", time.Since(t0).Round(10*time.Millisecond))
 	}
 	if h.pgDSN != "" {
 		dropSchema(ctx, s.dsn)

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shoal-iot/shoal/internal/dtlsload"
 	"github.com/shoal-iot/shoal/sim"
 	"golang.org/x/net/ipv4"
 )
@@ -44,6 +45,8 @@ type device struct {
 	obsTok  []byte // token of the server's observation
 	obsSeq  uint32
 	obsPath string
+
+	sess *dtlsload.Session // DTLS: records sealed and opened with it (nil: plain UDP)
 }
 
 type gsock struct {
@@ -208,6 +211,13 @@ func (f *fleet) loop(ctx context.Context, s *gsock, p phase, window int, lat *si
 		out = out[:0]
 	}
 	send := func(d *device, b []byte) {
+		if d.sess != nil {
+			r, err := d.sess.Seal(b)
+			if err != nil {
+				return // counted as lost: retransmission tries again
+			}
+			b = r
+		}
 		out = append(out, ipv4.Message{Buffers: [][]byte{b}, OOB: d.oob, Addr: f.server})
 		if len(out) == batchLen {
 			flush()
@@ -293,7 +303,13 @@ func (f *fleet) loop(ctx context.Context, s *gsock, p phase, window int, lat *si
 				continue
 			}
 			d := &f.devs[idx]
-			m, err := parse(im.Buffers[0][:im.N])
+			data := im.Buffers[0][:im.N]
+			if d.sess != nil {
+				if data, err = d.sess.Open(data); err != nil {
+					continue // not an application record of this session
+				}
+			}
+			m, err := parse(data)
 			if err != nil {
 				continue
 			}

@@ -116,6 +116,7 @@ func startServer(ctx context.Context, bin, dir, dsn string) (*serverProc, error)
 // 10 s has its goroutines written next to its log (from --pprof-addr) and
 // is killed after 30 s.
 func (s *serverProc) stop() error {
+	began := time.Now()
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-s.exited:
@@ -130,7 +131,8 @@ func (s *serverProc) stop() error {
 	select {
 	case err := <-s.exited:
 		s.exited <- err
-		return fmt.Errorf("shoal serve took over 10 s to stop after SIGTERM (goroutines: %s); exit: %v", dump, err)
+		return fmt.Errorf("shoal serve took %v to stop after SIGTERM (goroutines at 10 s: %s); exit: %v",
+			time.Since(began).Round(100*time.Millisecond), dump, err)
 	case <-time.After(20 * time.Second):
 		_ = s.cmd.Process.Kill()
 		err := <-s.exited
