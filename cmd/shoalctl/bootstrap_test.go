@@ -51,6 +51,9 @@ func TestBootstrapCredentialsAndCACommands(t *testing.T) {
 	if !row(r.out, "SUBJECT:", "Ctl", "CA") {
 		t.Fatalf("ca init:\n%s", r.out)
 	}
+	if !strings.Contains(r.err, "restart shoal serve") {
+		t.Fatalf("ca init does not say the server must restart before x509 devices can register:\n%s", r.err)
+	}
 	e.ctl("ca", "init").fails(t, exitError, "already exists")
 	pemFile := filepath.Join(t.TempDir(), "ca.pem")
 	e.ctl("ca", "cert", "-O", pemFile).ok(t)
@@ -145,8 +148,8 @@ func TestBootstrapCredentialsAndCACommands(t *testing.T) {
 		t.Fatalf("account create:\n%s", r.out)
 	}
 	r = e.ctl("bootstrap", "factory", "create", "--account", "batch-9").ok(t)
-	if !strings.Contains(r.out, "PSK_KEY:") && !strings.Contains(r.out, "PSK KEY:") {
-		t.Fatalf("a generated batch key is not shown once:\n%s", r.out)
+	if !row(r.out, "PSK", "KEY:") {
+		t.Fatalf("a generated batch key is not shown once (labelled like the other fields):\n%s", r.out)
 	}
 	r = e.ctl("bootstrap", "factory", "revoke", "2").ok(t)
 	if !row(r.out, "STATE:", "revoked") {

@@ -57,11 +57,17 @@ func mustRecord(raw json.RawMessage) map[string]json.RawMessage {
 	return r
 }
 
+// caRestartNote follows a CA created on a running server: its DTLS
+// listeners keep the certificate they started with, so devices given
+// certificates from the new CA cannot register until it restarts.
+const caRestartNote = "restart shoal serve now (unless it runs with --dtls-cert): its DTLS listeners present a certificate " +
+	"from this CA only from their next start, and until then devices bootstrapped with x509 credentials cannot register"
+
 func (a *app) caCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "ca", Short: "Shoal's certificate authority: create it, download its certificate", RunE: groupRun}
 	var cn, org string
 	var validity time.Duration
-	initCmd := &cobra.Command{Use: "init", Short: "Create Shoal's CA in the server's data directory (admin)", Args: noArgs,
+	initCmd := &cobra.Command{Use: "init", Short: "Create Shoal's CA in the server's data directory (admin); restart shoal serve afterwards", Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			body := map[string]any{}
 			setB(body, "cn", cn)
@@ -69,7 +75,11 @@ func (a *app) caCmd() *cobra.Command {
 			if validity != 0 {
 				body["validity"] = validity.String()
 			}
-			return a.write(cmd.Context(), http.MethodPost, "/api/v1/ca", body, "", []string{"subject", "fingerprint", "not_after"})
+			if err := a.write(cmd.Context(), http.MethodPost, "/api/v1/ca", body, "", []string{"subject", "fingerprint", "not_after"}); err != nil {
+				return err
+			}
+			fmt.Fprintln(a.err, caRestartNote)
+			return nil
 		}}
 	initCmd.Flags().StringVar(&cn, "cn", "", "common name (default Shoal CA)")
 	initCmd.Flags().StringVar(&org, "org", "", "organisation")

@@ -58,11 +58,14 @@ func fieldsTable(keys ...string) func(record) *table {
 	return func(r record) *table {
 		kv := make([]string, 0, 2*len(keys))
 		for _, k := range keys {
-			kv = append(kv, strings.NewReplacer("_", " ", ".", " ").Replace(k), r.get(k))
+			kv = append(kv, labelOf(k), r.get(k))
 		}
 		return fields(kv...)
 	}
 }
+
+// labelOf turns a JSON key into a field label: psk_key is "psk key".
+func labelOf(k string) string { return strings.NewReplacer("_", " ", ".", " ").Replace(k) }
 
 // listFlags are the paging flags every list has.
 type listFlags struct {
@@ -114,7 +117,7 @@ func (a *app) write(ctx context.Context, method, path string, body any, member s
 			t := fieldsTable(keys...)(inner)
 			for k, v := range r {
 				if k != member && cell(v) != "" {
-					t.add(strings.ToUpper(k)+":", cell(v))
+					t.add(strings.ToUpper(labelOf(k))+":", cell(v))
 				}
 			}
 			return t
