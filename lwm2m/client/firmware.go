@@ -78,8 +78,10 @@ type FirmwareOptions struct {
 	// MaxSize is the flash available for an image (default 16 MiB);
 	// bigger images fail with result 2 (not enough flash).
 	MaxSize int
-	// NewVersion is the firmware version after a successful update
-	// (default: "fw-" and the image digest's first 8 hex digits).
+	// NewVersion is the firmware version after a successful update. When
+	// empty, an image whose first line is "version=<v>" (see
+	// ImageVersion) installs version v, and any other image "fw-" and
+	// its digest's first 8 hex digits.
 	NewVersion string
 	// Downloader fetches pulled images. The default handles http and
 	// https (with HTTPClient) and coap and coaps (through the client's
@@ -262,6 +264,8 @@ func (f *firmware) downloaded(gen int, data []byte, err error) {
 		f.set(FWIdle, FWResultIntegrity)
 	default:
 		f.image = data
+		// The package's version, as a device reads it from the package.
+		_ = f.tree.Set(lwm2m.ResourcePath(5, 0, fwPkgVersion), lwm2m.StringValue(ImageVersion(data)))
 		f.set(FWDownloaded, FWResultInitial)
 	}
 }
@@ -309,5 +313,42 @@ func (f *firmware) finishInstall() string {
 	if f.opts.NewVersion != "" {
 		return f.opts.NewVersion
 	}
+	if v := ImageVersion(img); v != "" {
+		return v
+	}
 	return "fw-" + hex.EncodeToString(sha256Sum(img))[:8]
+}
+
+// Simulated images name their version in a first line "version=<v>\n":
+// at most maxImageVersion printable ASCII characters, no spaces.
+const (
+	imageVersionPrefix = "version="
+	maxImageVersion    = 64
+)
+
+// ImageVersion returns the version a simulated firmware image names in
+// its first line, "version=<v>" and a newline (v: 1 to 64 printable ASCII
+// characters without spaces), or "" when the image has no such line.
+// A simulated device reports v in /5/0/7 once the image is downloaded and
+// in /3/0/3 once it is installed, so a test or demo image built as
+//
+//	{ echo version=1.1.0; head -c 64K /dev/urandom; } > fw.bin
+//
+// updates devices to "1.1.0".
+func ImageVersion(img []byte) string {
+	if !bytes.HasPrefix(img, []byte(imageVersionPrefix)) {
+		return ""
+	}
+	rest := img[len(imageVersionPrefix):]
+	end := bytes.IndexByte(rest[:min(len(rest), maxImageVersion+1)], '\n')
+	if end < 1 {
+		return ""
+	}
+	v := rest[:end]
+	for _, b := range v {
+		if b <= ' ' || b > '~' {
+			return ""
+		}
+	}
+	return string(v)
 }

@@ -173,3 +173,36 @@ func TestFirmwarePushAndUpdateFailure(t *testing.T) {
 		t.Fatalf("reset: %+v", s)
 	}
 }
+
+// TestFirmwareVersionFromImage: an image whose first line names its
+// version is installed as that version — /5/0/7 once downloaded, /3/0/3
+// after the reboot — so a server checking /3/0/3 against the version it
+// uploaded sees the update succeed without the device being configured
+// for it.
+func TestFirmwareVersionFromImage(t *testing.T) {
+	img := append([]byte("version=2.1.0\n"), image...)
+	c, _ := newTestClient(t, nil)
+	wantResp(t, serve(t, c, req(coap.PUT, "/5/0/0", lwm2m.FormatOpaque, img)), lwm2m.CodeChanged)
+	if s := c.Status(); s.FirmwareState != FWDownloaded {
+		t.Fatalf("push: %+v", s)
+	}
+	if v, _ := c.Get(lwm2m.MustPath("/5/0/7")); v.Str() != "2.1.0" {
+		t.Fatalf("package version %q after the download, want 2.1.0", v.Str())
+	}
+	wantResp(t, serve(t, c, req(coap.POST, "/5/0/2", lwm2m.FormatNone, nil)), lwm2m.CodeChanged)
+	c.doReboot()
+	if s := c.Status(); s.FirmwareState != FWIdle || s.FirmwareResult != FWResultSuccess {
+		t.Fatalf("after reboot: %+v", s)
+	}
+	if v, _ := c.Get(lwm2m.MustPath("/3/0/3")); v.Str() != "2.1.0" {
+		t.Fatalf("firmware version %q, want 2.1.0", v.Str())
+	}
+	// A configured NewVersion still wins.
+	c2, _ := newTestClient(t, func(c *Config) { c.Firmware.NewVersion = "9.0.0" })
+	wantResp(t, serve(t, c2, req(coap.PUT, "/5/0/0", lwm2m.FormatOpaque, img)), lwm2m.CodeChanged)
+	wantResp(t, serve(t, c2, req(coap.POST, "/5/0/2", lwm2m.FormatNone, nil)), lwm2m.CodeChanged)
+	c2.doReboot()
+	if v, _ := c2.Get(lwm2m.MustPath("/3/0/3")); v.Str() != "9.0.0" {
+		t.Fatalf("firmware version %q, want the configured 9.0.0", v.Str())
+	}
+}

@@ -3,6 +3,7 @@ package client
 import (
 	"bufio"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -81,4 +82,57 @@ func TestExecArgsGolden(t *testing.T) {
 			t.Errorf("%q parsed as %v, want an error", line, args)
 		}
 	}
+}
+
+// imageVersionCases reads testdata/imageversions.txt: a quoted image, a
+// tab and the quoted version it names.
+func imageVersionCases(tb testing.TB) (images [][]byte, versions []string) {
+	tb.Helper()
+	b, err := os.ReadFile("testdata/imageversions.txt")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		img, want, ok := strings.Cut(line, "\t")
+		uimg, err1 := strconv.Unquote(img)
+		uwant, err2 := strconv.Unquote(want)
+		if !ok || err1 != nil || err2 != nil {
+			tb.Fatalf("imageversions.txt line %d: %q", i+1, line)
+		}
+		images, versions = append(images, []byte(uimg)), append(versions, uwant)
+	}
+	return images, versions
+}
+
+func TestImageVersion(t *testing.T) {
+	images, versions := imageVersionCases(t)
+	for i, img := range images {
+		if got := ImageVersion(img); got != versions[i] {
+			t.Errorf("ImageVersion(%q) = %q, want %q", img, got, versions[i])
+		}
+	}
+}
+
+// FuzzImageVersion: images come from whoever uploaded them. A version is
+// only ever the image's own first line, bounded and printable.
+func FuzzImageVersion(f *testing.F) {
+	images, _ := imageVersionCases(f)
+	for _, img := range images {
+		f.Add(img)
+	}
+	f.Fuzz(func(t *testing.T, img []byte) {
+		v := ImageVersion(img)
+		if v == "" {
+			return
+		}
+		if len(v) > maxImageVersion || strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r > '~' }) {
+			t.Fatalf("%q: version %q is too long or unprintable", img, v)
+		}
+		if !strings.HasPrefix(string(img), "version="+v+"\n") {
+			t.Fatalf("%q: version %q is not the first line", img, v)
+		}
+	})
 }
