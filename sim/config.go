@@ -74,7 +74,9 @@ type Config struct {
 	StopRate float64
 
 	// Sockets is the number of shared UDP sockets (default one per 2,500
-	// devices, at least 1, at most 64).
+	// devices, at least 2, at most 64). A device pulling a firmware
+	// package sends from its address on a second socket while its
+	// registration keeps the first, so with one socket pulls fail.
 	Sockets int
 	// FirstAddr is the index of the first device's loopback address in
 	// client.LoopbackAddr's sequence (default 0: 127.0.1.1).
@@ -139,7 +141,7 @@ func (c Config) WithDefaults() Config {
 		c.SendPaths = []lwm2m.Path{lwm2m.ResourcePath(3, 0, 9), lwm2m.ResourcePath(3303, 0, 5700)}
 	}
 	if c.Sockets == 0 {
-		c.Sockets = min(64, max(1, (c.Devices+2499)/2500))
+		c.Sockets = min(64, max(2, (c.Devices+2499)/2500))
 	}
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = 10 * time.Second

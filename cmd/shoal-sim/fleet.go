@@ -67,7 +67,7 @@ the devices and their credentials are first created in Shoal through its REST AP
 	f.DurationVar(&fl.simEvery, "sim-interval", 0, "let every device move its values on its own this often (0: only --changes)")
 	f.DurationVar(&fl.duration, "duration", 0, "stop after this long (0: until SIGINT)")
 	f.StringVar(&fl.stopRate, "stop-rate", "", "how fast devices deregister at the stop (default: the ramp; \"all\": at once)")
-	f.IntVar(&fl.sockets, "sockets", 0, "shared UDP sockets (default: one per 2,500 devices, 1..64)")
+	f.IntVar(&fl.sockets, "sockets", 0, "shared UDP sockets, 1..64 (default: one per 2,500 devices, at least 2: a firmware pull needs a second socket)")
 	f.DurationVar(&fl.reqTimeout, "request-timeout", 10*time.Second, "timeout of each uplink request")
 	f.Uint64Var(&fl.seed, "seed", 1, "seed for device parameters and values")
 	f.DurationVar(&fl.progress, "progress", 0, "progress line interval on stderr (default 1s on a terminal, 10s otherwise; negative: none)")
