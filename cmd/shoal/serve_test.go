@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -39,6 +40,7 @@ func buildShoal(t *testing.T) string {
 type proc struct {
 	cmd        *exec.Cmd
 	coap, http string
+	pprof      string // --pprof-addr's bound address, when given
 	stdout     bytes.Buffer
 	done       chan struct{} // closed once the process was reaped
 	err        error
@@ -70,6 +72,9 @@ func serve(t *testing.T, bin, dataDir string, extra ...string) *proc {
 				Message string `json:"message"`
 				CoAP    string `json:"coap"`
 				HTTP    string `json:"http"`
+			}
+			if a, ok := strings.CutPrefix(sc.Text(), "shoal: pprof on http://"); ok {
+				p.pprof = strings.TrimSuffix(a, "/debug/pprof/")
 			}
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "shoal: serving" {
 				p.coap, p.http = line.CoAP, line.HTTP
