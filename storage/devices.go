@@ -81,15 +81,46 @@ func (r DeviceRepo) Create(ctx context.Context, d *models.Device) error {
 	return s.wrap(err, what)
 }
 
+// getOne looks one device up through statements prepared once (the
+// registration and ingest paths call it for every device they meet).
 func (r DeviceRepo) getOne(ctx context.Context, what, cond string, arg any) (models.Device, error) {
 	s := r.s
-	d, err := scanDevice(s.r.QueryRowxContext(ctx, s.q("SELECT "+deviceCols+" FROM devices a WHERE "+cond), arg))
+	st, err := s.preparedRead(ctx, s.q("SELECT "+deviceCols+" FROM devices a WHERE "+cond))
+	if err != nil {
+		return models.Device{}, s.wrap(err, what)
+	}
+	d, err := scanDevice(st.QueryRowContext(ctx, arg))
 	if err != nil {
 		return d, s.wrap(err, what)
 	}
-	labels, err := s.loadLabels(ctx, s.r, deviceLabels, []int64{d.ID})
-	d.Labels = labels[d.ID]
+	d.Labels, err = r.labelsOf(ctx, d.ID)
 	return d, s.wrap(err, what)
+}
+
+// labelsOf returns one device's labels (nil when it has none).
+func (r DeviceRepo) labelsOf(ctx context.Context, id int64) (map[string]string, error) {
+	s := r.s
+	st, err := s.preparedRead(ctx, s.q("SELECT key, value FROM "+deviceLabels.table+" WHERE "+deviceLabels.owner+" = ?"))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out map[string]string
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[k] = v
+	}
+	return out, rows.Err()
 }
 
 // Get implements dm.DeviceStore.

@@ -11,6 +11,6 @@ func (s *Store) Stores() dm.Stores {
 		Users: s.Users(), Tokens: s.Tokens(), Registrations: s.Registrations(), Observations: s.Observations(),
 		Attributes: s.Attributes(), Telemetry: s.Telemetry(), Events: s.Events(), Commands: s.Commands(),
 		Alarms: s.Alarms(), AlarmRules: s.AlarmRules(), Assets: s.Assets(), Relations: s.Relations(),
-		Webhooks: s.Webhooks(), Deliveries: s.Deliveries(), Audit: s.Audit(),
+		Webhooks: s.Webhooks(), Deliveries: s.Deliveries(), Audit: s.Audit(), Batch: s,
 	}
 }

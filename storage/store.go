@@ -28,6 +28,7 @@ type Store struct {
 
 	rebound sync.Map // query with '?' → query in the dialect's bind style
 	stmts   sync.Map // insert statement text → *sql.Stmt prepared on the writer pool
+	rstmts  sync.Map // hot lookup text → *sql.Stmt prepared on the reader pool
 }
 
 // Backend returns "sqlite" or "postgres".
@@ -57,12 +58,33 @@ func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
 	return st, nil
 }
 
+// preparedRead returns q prepared once on the reader pool (each pooled
+// connection prepares it on first use and keeps it), for the lookups the
+// hot paths repeat: parsing the SQL again on every call cost more than
+// running it.
+func (s *Store) preparedRead(ctx context.Context, q string) (*sql.Stmt, error) {
+	if v, ok := s.rstmts.Load(q); ok {
+		return v.(*sql.Stmt), nil
+	}
+	st, err := s.r.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.rstmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
 // Close closes the prepared statements and the connections.
 func (s *Store) Close() error {
-	s.stmts.Range(func(_, v any) bool {
-		v.(*sql.Stmt).Close()
-		return true
-	})
+	for _, m := range []*sync.Map{&s.stmts, &s.rstmts} {
+		m.Range(func(_, v any) bool {
+			v.(*sql.Stmt).Close()
+			return true
+		})
+	}
 	return dialect.Conns{Writer: s.w, Reader: s.r}.Close()
 }
 

@@ -36,6 +36,7 @@ func tests() []suiteTest {
 		{"Telemetry/Downsample", testTelemetryDownsample},
 		{"Telemetry/Retention", testTelemetryRetention},
 		{"Events", testEvents},
+		{"Events/WriteBatch", testWriteBatch},
 		{"Commands/FIFO", testCommandFIFO},
 		{"Commands/Retry", testCommandRetry},
 		{"Commands/Expiry", testCommandExpiry},
