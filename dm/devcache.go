@@ -101,6 +101,18 @@ func (s *Service) deviceEntry(ctx context.Context, ep string) (*devEntry, error)
 	return c.put(d, now), nil
 }
 
+// fresh returns the entry of ep and a copy of its device when it was
+// loaded less than ttl before now (no store access).
+func (c *deviceCache) fresh(ep string, now time.Time, ttl time.Duration) (*devEntry, models.Device, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.byEP[ep]
+	if e == nil || now.Sub(e.loadedAt) >= ttl {
+		return nil, models.Device{}, false
+	}
+	return e, e.dev, true
+}
+
 // cachedByID returns a cached device without going to the store.
 func (c *deviceCache) cachedByID(id int64) (models.Device, bool) {
 	c.mu.Lock()

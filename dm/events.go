@@ -92,6 +92,13 @@ func matches(f *EventFilter, e *models.Event) bool {
 	return true
 }
 
+// idle reports whether nobody is subscribed.
+func (h *hub) idle() bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.subs) == 0
+}
+
 func (h *hub) publish(e models.Event) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
@@ -134,11 +141,24 @@ func (s *Service) record(ctx context.Context, e models.Event) {
 	if e.Time.IsZero() {
 		e.Time = s.now()
 	}
+	if b := batchOf(ctx); b != nil {
+		// In the ingest loop: stored with the batch, published after.
+		ep := &e
+		b.events = append(b.events, ep)
+		b.after = append(b.after, func(ctx context.Context) { s.published(ctx, *ep) })
+		return
+	}
 	ctx, cancel := detached(ctx)
 	defer cancel()
 	if err := s.st.Events.Append(ctx, &e); err != nil {
 		s.log.Error().Err(err).Str("type", e.Type).Str("endpoint", e.Endpoint).Msg("dm: storing an event failed")
 	}
+	s.published(ctx, e)
+}
+
+// published hands a recorded event to live subscribers, webhooks and the
+// alarm rules.
+func (s *Service) published(ctx context.Context, e models.Event) {
 	s.rt.hub.publish(e)
 	s.rt.hooks.offer(e)
 	s.rt.alarms.event(ctx, e)

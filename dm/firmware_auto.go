@@ -11,15 +11,22 @@ import (
 )
 
 // registered is told about a new registration: a job of the device looks
-// again, and a device whose profile targets another firmware than it runs
-// joins the profile's automatic campaign.
+// again.
 func (e *fwEngine) registered(r server.Registration) {
 	e.heard(r.Endpoint, &r)
+}
+
+// targeted is told, once dm knows the registered device, that its profile
+// names a target firmware: unless a job of the device runs, the device
+// joins the profile's automatic campaign when it runs another firmware.
+// (Checked here rather than in registered, so a registration whose device
+// has no target costs no lookup.)
+func (e *fwEngine) targeted(ep string) {
 	e.mu.Lock()
-	busy := e.byEP[r.Endpoint] != nil
+	busy := e.byEP[ep] != nil
 	e.mu.Unlock()
 	if !busy {
-		e.spawn(func(ctx context.Context) { e.autoCheck(ctx, r.Endpoint) })
+		e.spawn(func(ctx context.Context) { e.autoCheck(ctx, ep) })
 	}
 }
 

@@ -130,8 +130,8 @@ func (s *Service) ingestRecords(ctx context.Context, d models.Device, recs []lwm
 // publishValues sends arriving values to live subscribers (they are not
 // stored as events: the time series and attributes hold them).
 func (s *Service) publishValues(d models.Device, pts []models.TelemetryPoint, attrs []models.AttributeValue, source string) {
-	if len(pts) == 0 && len(attrs) == 0 {
-		return
+	if len(pts) == 0 && len(attrs) == 0 || s.rt.hub.idle() {
+		return // nobody listens: skip building and marshalling the event
 	}
 	type point struct {
 		Key   string      `json:"key"`

@@ -148,6 +148,9 @@ func (l listener) Security(se server.SecurityEvent) {
 // known returns the cached entry of a device the event is about; events
 // of endpoints not in the inventory are logged and skipped.
 func (s *Service) known(ctx context.Context, ep string) (*devEntry, models.Device, bool) {
+	if e, d, ok := s.rt.devices.fresh(ep, s.now(), s.cfg.CacheTTL); ok {
+		return e, d, true
+	}
 	ctx, cancel := detached(ctx) // a lookup at shutdown must not lose the event
 	defer cancel()
 	e, err := s.deviceEntry(ctx, ep)
@@ -167,10 +170,11 @@ func (s *Service) onRegistered(ctx context.Context, r server.Registration, repla
 		// The server admitted an endpoint nobody created (AllowUnknownNoSec):
 		// add it to the inventory so it can be managed.
 		d := models.Device{Endpoint: r.Endpoint, Status: models.StatusNever}
-		if err = s.st.Devices.Create(ctx, &d); err == nil || errors.Is(err, ErrConflict) {
-			if err == nil {
-				s.record(ctx, deviceEvent(d, models.CategoryAudit, "device.auto-created", map[string]string{"reason": "unknown endpoint registered over plain UDP"}))
-			}
+		if err = s.st.Devices.Create(ctx, &d); err == nil {
+			s.rt.creds.forget(d.Endpoint)
+			e = s.rt.devices.put(d, s.now())
+			s.record(ctx, deviceEvent(d, models.CategoryAudit, "device.auto-created", map[string]string{"reason": "unknown endpoint registered over plain UDP"}))
+		} else if errors.Is(err, ErrConflict) {
 			e, err = s.deviceEntry(ctx, r.Endpoint)
 		}
 	}
@@ -186,6 +190,9 @@ func (s *Service) onRegistered(ctx context.Context, r server.Registration, repla
 	dev := s.rt.devices.snapshot(e)
 	if p, err := s.profileOf(ctx, dev); err == nil && p != nil {
 		s.rt.presence.setWindow(dev.Endpoint, p.Spec.AwakeWindow.D())
+		if fw := s.rt.fw; fw != nil && p.Spec.TargetFirmware != nil && p.Spec.TargetFirmware.Version != "" {
+			fw.targeted(dev.Endpoint)
+		}
 	}
 	s.record(ctx, deviceEvent(dev, models.CategoryRegistration, "registered", data))
 	s.setStatus(ctx, e, models.StatusOnline, r.RegisteredAt, "registered")
@@ -210,6 +217,10 @@ func (s *Service) setStatus(ctx context.Context, e *devEntry, st models.DeviceSt
 	if old == st && !stale {
 		return
 	}
+	if b := batchOf(ctx); b != nil {
+		s.batchStatus(ctx, b, e, old, st, seen, cause)
+		return
+	}
 	if err := s.st.Devices.SetStatus(ctx, d.ID, st, seen); err != nil {
 		s.log.Error().Err(err).Str("endpoint", d.Endpoint).Msg("dm: storing a device status")
 		return
@@ -224,6 +235,39 @@ func (s *Service) setStatus(ctx context.Context, e *devEntry, st models.DeviceSt
 		s.record(ctx, deviceEvent(d, models.CategoryRegistration, "status",
 			map[string]string{"from": string(old), "to": string(st), "cause": cause}))
 		s.rt.alarms.status(ctx, d, old, st, s.now())
+	}
+}
+
+// batchStatus is setStatus in the ingest loop: the cache changes at once
+// (later work in the batch sees it), the row is written with the batch
+// and put back in the cache if that write fails; the status event is
+// recorded with the batch and the alarm rules see the change after it.
+func (s *Service) batchStatus(ctx context.Context, b *writeBatch, e *devEntry, old, st models.DeviceStatus, seen time.Time, cause string) {
+	c := s.rt.devices
+	c.mu.Lock()
+	d := e.dev
+	prevSeen, prevWritten := e.dev.LastSeen, e.lastSeenWritten
+	e.dev.Status = st
+	if !seen.IsZero() {
+		e.dev.LastSeen, e.lastSeenWritten = seen, seen
+	}
+	c.mu.Unlock()
+	b.statuses = append(b.statuses, StatusChange{DeviceID: d.ID, Status: st, LastSeen: seen})
+	b.undo = append(b.undo, func() {
+		c.mu.Lock()
+		if e.dev.Status == st {
+			e.dev.Status = old
+		}
+		if !seen.IsZero() && e.lastSeenWritten.Equal(seen) {
+			e.dev.LastSeen, e.lastSeenWritten = prevSeen, prevWritten
+		}
+		c.mu.Unlock()
+	})
+	if old != st {
+		s.record(ctx, deviceEvent(d, models.CategoryRegistration, "status",
+			map[string]string{"from": string(old), "to": string(st), "cause": cause}))
+		now := s.now()
+		b.after = append(b.after, func(ctx context.Context) { s.rt.alarms.status(ctx, d, old, st, now) })
 	}
 }
 

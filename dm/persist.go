@@ -18,6 +18,8 @@ type serverRegistrations struct {
 	// observations loaded right after.
 	mu  sync.Mutex
 	ids map[string]string
+	// w writes saves behind in batches.
+	w *regWriter
 }
 
 // serverObservations is the server.ObservationStore over dm's.
@@ -65,24 +67,27 @@ func (r *serverRegistrations) LoadRegistrations(ctx context.Context) ([]server.R
 	return out, nil
 }
 
-// SaveRegistration implements server.RegistrationStore. Writes here and
+// SaveRegistration implements server.RegistrationStore: the save is
+// queued for the batching registration writer (regWriter). Writes here and
 // below run to completion even when the server's context ends mid-flush
 // (the server drops a batch whose write failed).
 func (r *serverRegistrations) SaveRegistration(ctx context.Context, reg server.Registration) error {
 	ctx, cancel := detached(ctx)
 	defer cancel()
-	return r.s.st.Registrations.Upsert(ctx, toModelRegistration(reg))
+	return r.w.save(ctx, toModelRegistration(reg))
 }
 
 // DeleteRegistration implements server.RegistrationStore.
 func (r *serverRegistrations) DeleteRegistration(ctx context.Context, endpoint string) error {
 	ctx, cancel := detached(ctx)
 	defer cancel()
-	err := r.s.st.Registrations.Delete(ctx, endpoint, "")
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	return err
+	return r.w.remove(endpoint, func() error {
+		err := r.s.st.Registrations.Delete(ctx, endpoint, "")
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		return err
+	})
 }
 
 // LoadObservations implements server.ObservationStore. The stored

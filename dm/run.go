@@ -55,6 +55,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { r.ingestLoop(ctx) })
+	wg.Go(func() { r.regs.w.run(ctx) })
 	wg.Go(func() { r.disp.run(ctx) })
 	wg.Go(func() { s.runProfiles(ctx) })
 	wg.Go(func() { r.alarms.run(ctx) })

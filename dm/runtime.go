@@ -61,7 +61,7 @@ func newRuntime(s *Service) *runtime {
 		profiles: newProfileQueue(),
 	}
 	r.creds = newCredCache(s)
-	r.regs = &serverRegistrations{s: s}
+	r.regs = &serverRegistrations{s: s, w: newRegWriter(s)}
 	r.tokens = newTokenCache(s.cfg.CacheTTL)
 	r.metrics = newMetrics(r)
 	r.disp = newDispatcher(s)
@@ -113,20 +113,22 @@ func (r *runtime) enqueue(f func(context.Context)) {
 }
 
 // ingestLoop runs queued work in order until ctx ends, then what is
-// already queued.
+// already queued. Work is taken in batches whose status and event writes
+// share one transaction (runBatch).
 func (r *runtime) ingestLoop(ctx context.Context) {
 	defer close(r.stopped)
+	b := &writeBatch{}
 	for {
 		select {
 		case f := <-r.ingest:
-			f(ctx)
+			r.runBatch(ctx, b, f)
 		case <-ctx.Done():
 			dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			for {
 				select {
 				case f := <-r.ingest:
-					f(dctx)
+					r.runBatch(dctx, b, f)
 				default:
 					return
 				}

@@ -45,6 +45,9 @@ type Stores struct {
 	Writer TelemetryWriter
 	// Retention deletes old telemetry and events (nil: kept forever).
 	Retention Runner
+	// Batch stores the ingest loop's status changes and events together
+	// (nil: one store call per write).
+	Batch BatchStore
 }
 
 // TelemetryWriter queues telemetry points for batched storage. Write

@@ -70,21 +70,33 @@ func TestDeregisterSetsOffline(t *testing.T) {
 	})
 }
 
-// gatedEvents is the real event store with a gate in front of Append: an
-// event of type at waits until the gate opens.
+// gatedEvents is the real event store with a gate in front of Append
+// and of the batch writes: an event of type at waits until the gate opens.
 type gatedEvents struct {
 	dm.EventStore
+	batch   dm.BatchStore
 	at      string
 	reached chan struct{}
 	open    chan struct{}
 }
 
 func (g gatedEvents) Append(ctx context.Context, e *models.Event) error {
+	g.wait(e)
+	return g.EventStore.Append(ctx, e)
+}
+
+func (g gatedEvents) WriteBatch(ctx context.Context, sts []dm.StatusChange, evs []*models.Event) error {
+	for _, e := range evs {
+		g.wait(e)
+	}
+	return g.batch.WriteBatch(ctx, sts, evs)
+}
+
+func (g gatedEvents) wait(e *models.Event) {
 	if e.Type == g.at {
 		close(g.reached)
 		<-g.open
 	}
-	return g.EventStore.Append(ctx, e)
 }
 
 // TestStatusStoredAtShutdown: a status change under way when dm is told
@@ -96,8 +108,8 @@ func TestStatusStoredAtShutdown(t *testing.T) {
 	defer st.Close()
 	reg := objects.New()
 	ss := stores(st, nil)
-	gate := gatedEvents{EventStore: ss.Events, at: "deregistered", reached: make(chan struct{}), open: make(chan struct{})}
-	ss.Events = gate
+	gate := gatedEvents{EventStore: ss.Events, batch: ss.Batch, at: "deregistered", reached: make(chan struct{}), open: make(chan struct{})}
+	ss.Events, ss.Batch = gate, gate
 	svc, err := dm.New(dm.Config{RequestTimeout: 5 * time.Second, AllowNoSec: true}, ss, reg, testLog(t))
 	if err != nil {
 		t.Fatal(err)
