@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,6 +73,12 @@ func handshakeAll(ctx context.Context, f *fleet, suite uint16) (int, time.Durati
 	return int(done.Load()), time.Since(start), first
 }
 
+// selfProc is the harness's own CPU time and RSS.
+func selfProc() procStat {
+	ps, _ := readProc(os.Getpid())
+	return ps
+}
+
 func handshakeOne(ctx context.Context, d *device, server *net.UDPAddr, suite uint16) (*dtlsload.Session, error) {
 	pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: d.addr.AsSlice()})
 	if err != nil {
@@ -107,7 +114,9 @@ func (h *harness) dtls(ctx context.Context, sc *Scenario) error {
 		fmt.Sprintf("(harness lean DTLS client, internal/dtlsload) DTLS-PSK handshakes (0xC0A8 AES-128-CCM-8, connection ID), %d at once, each from the device's loopback address", handshakeConcurrency),
 		genCmd(fmt.Sprintf("over DTLS: Register, then Update (empty POST /rd/{id}) for %v", h.sz.dtlsFor), n, "")}
 	m := h.begin(ctx, s, sc, int(h.sz.dtlsFor.Seconds())+max(5, n/1000))
+	srv0, gen0 := s.proc(), selfProc()
 	hs, hsTook, err := handshakeAll(ctx, f, dtlsload.PSKWithAES128CCM8)
+	srvHS, genHS := s.proc().cpu-srv0.cpu, selfProc().cpu-gen0.cpu
 	if hs < n {
 		return fmt.Errorf("%d of %d handshakes: %v", hs, n, err)
 	}
@@ -122,6 +131,8 @@ func (h *harness) dtls(ctx context.Context, sc *Scenario) error {
 	m.end(sc)
 	snap := u.lat.Snapshot()
 	sc.add("DTLS handshakes/s", float64(hs)/hsTook.Seconds(), "/s").atLeast(2000, "≥ 2,000/s")
+	sc.add("server CPU per handshake", ms(srvHS/time.Duration(hs)), "ms")
+	sc.add("generator CPU per handshake (pion client, same cores)", ms(genHS/time.Duration(hs)), "ms")
 	sc.add("Registers/s over DTLS", float64(r.ok)/r.elapsed.Seconds(), "/s")
 	sc.add("Register p99", ms(regSnap.Quantile(0.99)), "ms")
 	sc.add("devices registered", float64(r.ok), "devices").atLeast(float64(n), fmt.Sprint(n))
