@@ -55,7 +55,15 @@ func parseRegParams(query []string, register bool) (regParams, error) {
 			p.lt, p.hasLt = time.Duration(n)*time.Second, true
 		case "lwm2m":
 			if !register {
-				return p, lwm2m.Errorf(lwm2m.CodeBadRequest, "query parameter lwm2m is not allowed in an Update")
+				// Not an Update parameter, but some clients repeat it
+				// (lwm2m-node-lib sends lwm2m=1.0 in every Update, and
+				// Leshan accepts that): the caller checks it names the
+				// registration's version.
+				if !validVersion(value) {
+					return p, lwm2m.Errorf(lwm2m.CodeBadRequest, "query parameter lwm2m: %q is not a version", value)
+				}
+				p.version, p.hasVer = value, true
+				continue
 			}
 			switch value {
 			case "1.0", "1.1", "1.2":

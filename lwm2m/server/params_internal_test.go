@@ -18,6 +18,14 @@ func TestParseRegParams(t *testing.T) {
 	if _, err := parseRegParams([]string{"ep=x"}, false); err == nil {
 		t.Fatal("ep accepted in an Update")
 	}
+	// An Update that repeats lwm2m= is tolerated (update checks it is the
+	// registration's version); a malformed one is not.
+	if p, err := parseRegParams([]string{"lt=300", "lwm2m=1.0", "b=U"}, false); err != nil || !p.hasVer || p.version != "1.0" {
+		t.Fatalf("lwm2m in an Update: %+v %v", p, err)
+	}
+	if _, err := parseRegParams([]string{"lwm2m=x"}, false); err == nil {
+		t.Fatal("a malformed lwm2m accepted in an Update")
+	}
 	if !queueMode("UQ", false) || queueMode("U", false) || !queueMode("U", true) {
 		t.Fatal("queueMode")
 	}

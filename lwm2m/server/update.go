@@ -57,6 +57,12 @@ func (s *Server) update(ctx context.Context, p *coap.Peer, req *coap.Message, id
 		return statusResponse(lwm2m.Errorf(lwm2m.CodeNotFound, "no registration %s", id))
 	}
 	r := &d.reg
+	if params.hasVer && params.version != r.Version {
+		v := r.Version
+		d.mu.Unlock()
+		return statusResponse(lwm2m.Errorf(lwm2m.CodeBadRequest,
+			"query parameter lwm2m: an Update cannot change the LwM2M version (%s registered, %s given); register again", v, params.version))
+	}
 	if params.hasLt {
 		r.Lifetime = params.lt
 		changed = append(changed, "lt")
