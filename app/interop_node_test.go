@@ -230,6 +230,32 @@ func TestNodeLibInterop(t *testing.T) {
 		})
 	}
 
+	// Write-Attributes: the library stores them (and would take pmax in
+	// milliseconds, so the test leaves the observed resource alone).
+	r.must(t, http.StatusOK, http.MethodPut, base+"/attributes/3/0/15"+patient+"&pmin=10", nil, &res)
+	if res.Code != "2.04" {
+		t.Fatalf("write-attributes /3/0/15: %+v", res)
+	}
+
+	// Cancel the observation.
+	r.must(t, http.StatusOK, http.MethodDelete, base+"/observe/3303/0/5700"+patient, nil, &res)
+	if res.Code != "2.05" {
+		t.Fatalf("cancel observation: %+v", res)
+	}
+
+	// A registration update comes from a new port, where the library
+	// listens from then on: Shoal must follow the address.
+	before := r.registrationAddr(t, ep)
+	if err := dev.cmd.Process.Signal(syscall.SIGUSR2); err != nil {
+		t.Fatal(err)
+	}
+	dev.waitLine(t, "interop: updated")
+	waitFor(t, "the update's new address", func() bool { return r.registrationAddr(t, ep) != before })
+	r.must(t, http.StatusOK, http.MethodGet, base+"/lwm2m/3/0/1"+patient, nil, &res)
+	if res.Content.Value.Str() != "lwm2m-node-lib" {
+		t.Fatalf("read /3/0/1 after the update: %+v", res)
+	}
+
 	// An object instance cannot be read: Shoal asks in TLV (the 1.0
 	// default for an instance), which the library's CoAP stack drops
 	// unanswered, so the caller gets Shoal's timeout problem.
@@ -245,4 +271,20 @@ func TestNodeLibInterop(t *testing.T) {
 	}
 	dev.waitLine(t, "interop: deregistered")
 	r.waitStatus(t, ep, "offline")
+}
+
+// registrationAddr is the address of ep's registration, as the REST API
+// shows it.
+func (r *running) registrationAddr(t *testing.T, ep string) string {
+	t.Helper()
+	var d struct {
+		Registration *struct {
+			Address string `json:"address"`
+		} `json:"registration"`
+	}
+	r.must(t, http.StatusOK, http.MethodGet, "/devices/"+ep, nil, &d)
+	if d.Registration == nil {
+		t.Fatalf("%s has no registration", ep)
+	}
+	return d.Registration.Address
 }

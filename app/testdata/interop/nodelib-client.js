@@ -8,8 +8,10 @@
 //
 // It registers Device /3/0 and Temperature /3303/0, changes the
 // temperature every INTERVAL_MS (default 200), and logs one line per
-// event on stdout, each starting with "interop: ". On SIGTERM or SIGINT
-// it de-registers and exits 0.
+// event on stdout, each starting with "interop: ". On SIGUSR2 it sends a
+// registration update (the library sends it from a new socket, so from a
+// new port, and starts a second listener there). On SIGTERM or SIGINT it
+// de-registers and exits 0.
 'use strict';
 
 var lwm2m = require('lwm2m-node-lib').client;
@@ -23,6 +25,10 @@ var host = args[0],
     port = Number(args[1]),
     endpoint = args[2],
     interval = Number(args[3] || 200);
+
+function describe(err) {
+    return (err.name || 'Error') + ': ' + (err.message || JSON.stringify(err));
+}
 
 function log(msg) {
     console.log('interop: ' + msg);
@@ -108,11 +114,27 @@ function stop() {
         process.exit(0);
     }
     lwm2m.unregister(deviceInfo, function(err) {
-        log(err ? 'deregister error ' + err : 'deregistered');
+        log(err ? 'deregister error ' + describe(err) : 'deregistered');
         process.exit(err ? 1 : 0);
     });
 }
 
+function update() {
+    if (!deviceInfo || stopping) {
+        return;
+    }
+    lwm2m.update(deviceInfo, function(err, info) {
+        if (err) {
+            log('update error ' + describe(err));
+            return;
+        }
+        deviceInfo = info;
+        handlers(info);
+        log('updated port=' + info.localPort);
+    });
+}
+
+process.on('SIGUSR2', update);
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 
@@ -120,7 +142,7 @@ step(['/3/0', '/3303/0'], function(uri, cb) { lwm2m.registry.create(uri, cb); },
     step(resources, function(r, cb) { lwm2m.registry.setResource(r[0], r[1], r[2], cb); }, function() {
         lwm2m.register(host, port, '', endpoint, function(err, info) {
             if (err) {
-                log('register error ' + err);
+                log('register error ' + describe(err));
                 process.exit(1);
             }
             deviceInfo = info;
