@@ -18,22 +18,25 @@ import (
 )
 
 // TestServeStopsOnSIGTERMWithManyDevices: 3,000 simulated devices with a
-// profile (observe and read on every registration) register in one burst;
-// SIGTERM arrives while the profile applications are still queued. The
-// process exits by itself with status 0 — a stopping server fails the
-// queued requests at once and their retries must not stall shutdown (they
-// once did: 100,000 devices' retries went quadratic) — and every device
-// and registration is in the database afterwards; a second start restores
-// them and stops cleanly again. The only time limit is a hang guard.
+// profile (observe and read on every registration) register in one burst,
+// then 4,000 unknown devices that never answer anything register too, so
+// thousands of profile requests wait out a 30 s request timeout (8 at a
+// time) when SIGTERM arrives. The process exits by itself with status 0 —
+// a stopping server fails held and queued requests at once, and their
+// retries must not stall shutdown (they once did: 100,000 devices' retries
+// went quadratic) — and every device and registration is in the database
+// afterwards; a second start restores them and stops cleanly again. The
+// only time limit is a hang guard far below what waiting out the
+// requests would take.
 func TestServeStopsOnSIGTERMWithManyDevices(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary with thousands of devices")
 	}
-	const n = 3000
+	const n, silent = 3000, 4000
 	bin := buildShoal(t)
 	dir := t.TempDir()
 	dbPath := dir + "/shoal.db"
-	p := serve(t, bin, dir, "--db", "sqlite://"+dbPath, "--pprof-addr", "127.0.0.1:0")
+	p := serve(t, bin, dir, "--db", "sqlite://"+dbPath, "--pprof-addr", "127.0.0.1:0", "--allow-unknown-nosec", "--request-timeout", "30s")
 	if code := p.call(t, http.MethodPost, "/profiles", map[string]any{"name": "term", "spec": map[string]any{
 		"observe":   map[string]any{"strategy": "single", "targets": []map[string]any{{"path": "/3303/0/5700"}}},
 		"telemetry": []map[string]string{{"path": "/3303/0/5700", "name": "t"}}}}, nil); code != http.StatusCreated {
@@ -55,13 +58,14 @@ func TestServeStopsOnSIGTERMWithManyDevices(t *testing.T) {
 			t.Fatalf("only %d of %d devices registered", f.Snapshot().Registered, n)
 		}
 	}
+	silentDevices(t, p.coap, "silent-", silent)
 	termAt := time.Now()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case <-p.done:
-		t.Logf("%d devices: stopped %v after SIGTERM", n, time.Since(termAt).Round(time.Millisecond))
+		t.Logf("%d+%d devices: stopped %v after SIGTERM", n, silent, time.Since(termAt).Round(time.Millisecond))
 	case <-time.After(2 * time.Minute): // a hang guard, not a speed assertion
 		t.Fatalf("shoal serve still runs 2 minutes after SIGTERM; its goroutines:\n%s", goroutines(p.pprof))
 	}
@@ -78,13 +82,15 @@ func TestServeStopsOnSIGTERMWithManyDevices(t *testing.T) {
 	}
 	defer db.Close()
 	for _, table := range []string{"devices", "registrations"} {
-		var got int
-		q := fmt.Sprintf("SELECT count(*) FROM %s WHERE endpoint LIKE 'term-%%'", table)
-		if err := db.QueryRow(q).Scan(&got); err != nil {
-			t.Fatalf("%s: %v", table, err)
-		}
-		if got != n {
-			t.Errorf("%d rows in %s after the SIGTERM, want %d", got, table, n)
+		for prefix, want := range map[string]int{"term-": n, "silent-": silent} {
+			var got int
+			q := fmt.Sprintf("SELECT count(*) FROM %s WHERE endpoint LIKE '%s%%'", table, prefix)
+			if err := db.QueryRow(q).Scan(&got); err != nil {
+				t.Fatalf("%s: %v", table, err)
+			}
+			if got != want {
+				t.Errorf("%d %s* rows in %s after the SIGTERM, want %d", got, prefix, table, want)
+			}
 		}
 	}
 	// The data directory serves again with every registration restored.
