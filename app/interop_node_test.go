@@ -124,9 +124,10 @@ func (d *nodeDevice) waitLine(t *testing.T, s string) string {
 // Telefónica's lwm2m-node-lib 1.4.0 (node-coap), running
 // testdata/interop/nodelib-client.js, over plain UDP as a NoSec device
 // created through the REST API. Everything is checked through the REST
-// API: registration, read, write, execute, write-attributes, observe
-// (telemetry on the SSE stream), discover, and the de-registration when
-// the process is told to stop. What the library cannot do (read an object
+// API: registration, read, write and read-back, execute, discover, observe
+// (telemetry on the SSE stream) and its cancellation, write-attributes, a
+// registration update from a new port, and the de-registration when the
+// process is told to stop. What the library cannot do (read an object
 // instance: it knows no TLV, and its CoAP stack drops such requests
 // unanswered) is asserted as Shoal's clear 504.
 func TestNodeLibInterop(t *testing.T) {
@@ -142,7 +143,7 @@ func TestNodeLibInterop(t *testing.T) {
 
 	addr := r.a.CoAPAddr().(*net.UDPAddr)
 	dev := startNodeDevice(t, node, modules, "127.0.0.1", addr.Port, ep)
-	dev.waitLine(t, "interop: registered")
+	t.Log(dev.waitLine(t, "interop: registered"))
 	d := r.waitStatus(t, ep, "online")
 	if d.Registration == nil || d.Registration.Transport != "udp" {
 		t.Fatalf("registration %+v", d.Registration)
