@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,11 +17,14 @@ import (
 	"time"
 )
 
-// fwImage is a deterministic image of n bytes.
-func fwImage(n int) []byte {
+// fwImage is a deterministic image of n bytes whose first line names its
+// version ("version=<v>"), which a simulated device (lwm2m/client) runs
+// and reports in /3/0/3 after installing it.
+func fwImage(version string, n int) []byte {
 	b := make([]byte, n)
 	r := rand.NewChaCha8([32]byte{'s', 'h', 'o', 'a', 'l'})
 	_, _ = r.Read(b)
+	copy(b, "version="+version+"\n")
 	return b
 }
 
@@ -120,12 +121,8 @@ func (h *harness) firmware(ctx context.Context, sc *Scenario) error {
 	if got := c.settle(ctx, "devices", int64(n), time.Second, 120*time.Second); got < int64(n) {
 		return fmt.Errorf("only %d of %d devices known after registering; shoal-sim: %.300s", got, n, sim.stderr.String())
 	}
-	img := fwImage(size)
-	// A simulated device runs "fw-" and the image digest's first 8 hex
-	// digits after an update (lwm2m/client's default): the image's version,
-	// or Shoal would count the update as a version mismatch.
-	sum := sha256.Sum256(img)
-	version := "fw-" + hex.EncodeToString(sum[:4])
+	const version = "2.0.0"
+	img := fwImage(version, size)
 	imgID, err := uploadImage(ctx, s, version, img)
 	if err != nil {
 		return err
