@@ -100,7 +100,7 @@ func (h *harness) dtls(ctx context.Context, sc *Scenario) error {
 	if err != nil {
 		return err
 	}
-	defer h.done(ctx, s)
+	defer h.done(ctx, s, sc, "")
 	n := h.sz.dtlsDevs
 	if err := provisionPSK(ctx, s, "dtls-", n); err != nil {
 		return err

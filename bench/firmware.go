@@ -102,7 +102,7 @@ func (h *harness) firmware(ctx context.Context, sc *Scenario) error {
 	if err != nil {
 		return err
 	}
-	defer h.done(ctx, s)
+	defer h.done(ctx, s, sc, "")
 	n, size := h.sz.fwDevs, h.sz.fwImageSize
 	summary := filepath.Join(h.dir, fmt.Sprintf("sim-fw-%d.json", time.Now().UnixNano()))
 	args := []string{"fleet", "--server", "coap://" + s.coap, "-n", strconv.Itoa(n), "--prefix", "fw-",

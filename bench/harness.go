@@ -100,12 +100,22 @@ func (h *harness) server(ctx context.Context) (*serverProc, error) {
 	return s, nil
 }
 
-func (h *harness) done(ctx context.Context, s *serverProc) {
+// done stops the server and records how long it took to exit after
+// SIGTERM (label, when set, names the server within the scenario).
+func (h *harness) done(ctx context.Context, s *serverProc, sc *Scenario, label string) {
 	t0 := time.Now()
-	if err := s.stop(); err != nil {
+	err := s.stop()
+	took := time.Since(t0)
+	name := "server exit after SIGTERM"
+	if label != "" {
+		name = label + ": " + name
+	}
+	sc.add(name, took.Seconds(), "s")
+	if err != nil {
 		logf("  stop: %v", err)
+		sc.Notes = append(sc.Notes, "stop: "+err.Error())
 	} else {
-		logf("  server stopped %v after SIGTERM", time.Since(t0).Round(10*time.Millisecond))
+		logf("  server stopped %v after SIGTERM", took.Round(10*time.Millisecond))
 	}
 	if h.pgDSN != "" {
 		dropSchema(ctx, s.dsn)

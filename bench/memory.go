@@ -41,7 +41,7 @@ func (h *harness) memoryUDP(ctx context.Context, sc *Scenario) error {
 	if err != nil {
 		return err
 	}
-	defer h.done(ctx, s)
+	defer h.done(ctx, s, sc, "UDP")
 	sizes := h.sz.udpMemory
 	top := sizes[len(sizes)-1]
 	f, err := newFleet(s.coap, "mem-", top, nsocks)
@@ -95,7 +95,7 @@ func (h *harness) memoryDTLS(ctx context.Context, sc *Scenario, n int) error {
 	if err != nil {
 		return err
 	}
-	defer h.done(ctx, s)
+	defer h.done(ctx, s, sc, fmt.Sprintf("DTLS %d devices", n))
 	time.Sleep(2 * time.Second)
 	base := s.proc().rss
 	ramp := 1000

@@ -24,7 +24,7 @@ func (h *harness) register(ctx context.Context, sc *Scenario) error {
 	if err != nil {
 		return err
 	}
-	defer h.done(ctx, s)
+	defer h.done(ctx, s, sc, "")
 	n := h.sz.register
 	f, err := newFleet(s.coap, "reg-", n, nsocks)
 	if err != nil {
@@ -65,7 +65,7 @@ func (h *harness) updateStorm(ctx context.Context, sc *Scenario) error {
 	if err != nil {
 		return err
 	}
-	defer h.done(ctx, s)
+	defer h.done(ctx, s, sc, "")
 	n := h.sz.updateDevs
 	f, err := newFleet(s.coap, "upd-", n, nsocks)
 	if err != nil {
@@ -141,7 +141,7 @@ func (h *harness) notifyStorm(ctx context.Context, sc *Scenario) error {
 	if err != nil {
 		return err
 	}
-	defer h.done(ctx, s)
+	defer h.done(ctx, s, sc, "")
 	n := h.sz.notifyDevs
 	if err := api(ctx, s, "POST", "/profiles", benchProfile, nil); err != nil {
 		return err
