@@ -22,6 +22,8 @@ type credCache struct {
 	psk  map[string]cached[server.PSKCredential]
 	pin  map[string]cached[string]
 	mode map[string]cached[server.SecurityMode]
+	// absent holds endpoints SecurityMode found no device for.
+	absent map[string]cached[struct{}]
 }
 
 type cached[T any] struct {
@@ -33,7 +35,7 @@ var _ server.CredentialStore = (*credCache)(nil)
 
 func newCredCache(s *Service) *credCache {
 	return &credCache{s: s, psk: map[string]cached[server.PSKCredential]{}, pin: map[string]cached[string]{},
-		mode: map[string]cached[server.SecurityMode]{}}
+		mode: map[string]cached[server.SecurityMode]{}, absent: map[string]cached[struct{}]{}}
 }
 
 // ServerCredentials returns the credential store to give lwm2m/server.
@@ -127,6 +129,7 @@ func (c *credCache) SecurityMode(ctx context.Context, endpoint string) (server.S
 	d, err := c.s.device(ctx, endpoint)
 	switch {
 	case errors.Is(err, ErrNotFound):
+		store(c, c.absent, endpoint, struct{}{})
 	case err != nil:
 		return 0, err
 	default:
@@ -164,6 +167,7 @@ func (c *credCache) forget(endpoint string, crs ...models.Credential) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.mode, endpoint)
+	delete(c.absent, endpoint)
 	for _, cr := range crs {
 		if cr.PSKIdentity != "" {
 			delete(c.psk, cr.PSKIdentity)
@@ -172,4 +176,13 @@ func (c *credCache) forget(endpoint string, crs ...models.Credential) {
 			delete(c.pin, cr.Fingerprint)
 		}
 	}
+}
+
+// isAbsent reports whether SecurityMode found no device for endpoint
+// within CacheTTL and dm created none since: a registration of it can go
+// straight to adding the device (a wrong guess costs a failed insert, not
+// a wrong answer).
+func (c *credCache) isAbsent(endpoint string) bool {
+	_, ok := lookup(c, c.absent, endpoint)
+	return ok
 }

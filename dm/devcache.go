@@ -94,6 +94,11 @@ func (s *Service) deviceEntry(ctx context.Context, ep string) (*devEntry, error)
 	if fresh {
 		return e, nil
 	}
+	if b := batchOf(ctx); b != nil && b.creating[ep] {
+		// The ingest batch is creating this device: do that first.
+		s.flushCreates(ctx, b)
+		return s.deviceEntry(ctx, ep)
+	}
 	d, err := s.st.Devices.GetByEndpoint(ctx, ep)
 	if err != nil {
 		return nil, err

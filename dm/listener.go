@@ -163,24 +163,42 @@ func (s *Service) known(ctx context.Context, ep string) (*devEntry, models.Devic
 	return e, s.rt.devices.snapshot(e), true
 }
 
-// onRegistered handles a new registration: status, event, profile.
+// onRegistered handles a new registration: status, event, profile. An
+// endpoint nobody created that the server admitted over plain UDP
+// (AllowUnknownNoSec) is added to the inventory so it can be managed — in
+// the ingest loop, together with the other devices its batch creates.
 func (s *Service) onRegistered(ctx context.Context, r server.Registration, replaced *server.Registration) {
-	e, err := s.deviceEntry(ctx, r.Endpoint)
+	var e *devEntry
+	err := ErrNotFound
+	if b := batchOf(ctx); r.Security != server.ModeNoSec || !s.rt.creds.isAbsent(r.Endpoint) || b != nil && b.creating[r.Endpoint] {
+		e, err = s.deviceEntry(ctx, r.Endpoint)
+	}
 	if errors.Is(err, ErrNotFound) && r.Security == server.ModeNoSec {
-		// The server admitted an endpoint nobody created (AllowUnknownNoSec):
-		// add it to the inventory so it can be managed.
-		d := models.Device{Endpoint: r.Endpoint, Status: models.StatusNever}
-		if err = s.st.Devices.Create(ctx, &d); err == nil {
-			s.rt.creds.forget(d.Endpoint)
-			e = s.rt.devices.put(d, s.now())
-			s.record(ctx, deviceEvent(d, models.CategoryAudit, "device.auto-created", map[string]string{"reason": "unknown endpoint registered over plain UDP"}))
-		} else if errors.Is(err, ErrConflict) {
-			e, err = s.deviceEntry(ctx, r.Endpoint)
+		d := &models.Device{Endpoint: r.Endpoint, Status: models.StatusNever}
+		if b := batchOf(ctx); b != nil {
+			b.create(d, func(ctx context.Context, e *devEntry, created bool) { s.registeredDevice(ctx, r, replaced, e, created) })
+			return
 		}
+		e, created := s.createOne(ctx, d)
+		s.registeredDevice(ctx, r, replaced, e, created)
+		return
 	}
 	if err != nil {
 		s.log.Warn().Err(err).Str("endpoint", r.Endpoint).Msg("dm: registration of a device not in the inventory")
 		return
+	}
+	s.registeredDevice(ctx, r, replaced, e, false)
+}
+
+// registeredDevice is onRegistered once the device is known (e nil: it
+// could not be added, already logged); created says dm just added it.
+func (s *Service) registeredDevice(ctx context.Context, r server.Registration, replaced *server.Registration, e *devEntry, created bool) {
+	if e == nil {
+		return
+	}
+	if created {
+		s.record(ctx, deviceEvent(s.rt.devices.snapshot(e), models.CategoryAudit, "device.auto-created",
+			map[string]string{"reason": "unknown endpoint registered over plain UDP"}))
 	}
 	data := map[string]any{"registration_id": r.ID, "address": r.Address, "transport": r.Transport,
 		"lwm2m_version": r.Version, "binding": r.Binding, "queue_mode": r.QueueMode, "lifetime": r.Lifetime.Seconds()}

@@ -92,6 +92,10 @@ func (g gatedEvents) WriteBatch(ctx context.Context, sts []dm.StatusChange, evs 
 	return g.batch.WriteBatch(ctx, sts, evs)
 }
 
+func (g gatedEvents) CreateDevices(ctx context.Context, ds []*models.Device) error {
+	return g.batch.CreateDevices(ctx, ds)
+}
+
 func (g gatedEvents) wait(e *models.Event) {
 	if e.Type == g.at {
 		close(g.reached)

@@ -2,6 +2,7 @@ package dm
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/shoal-iot/shoal/models"
@@ -15,6 +16,9 @@ type BatchStore interface {
 	// events in order (assigning each its ID, increasing, and its Time
 	// when zero), all or nothing.
 	WriteBatch(ctx context.Context, st []StatusChange, evs []*models.Event) error
+	// CreateDevices is DeviceStore.Create for many devices, all or
+	// nothing.
+	CreateDevices(ctx context.Context, ds []*models.Device) error
 }
 
 // StatusChange is one device's new status and, when not zero, last-seen
@@ -41,6 +45,17 @@ type writeBatch struct {
 	// after runs once the batch is stored (publishing events, alarm
 	// evaluation), in the order it was queued.
 	after []func(context.Context)
+	// creates are devices to add to the inventory, with what to do once
+	// each exists; creating holds their endpoints.
+	creates  []pendingCreate
+	creating map[string]bool
+}
+
+// pendingCreate is a device an ingest batch creates and the work that
+// waits for it (run in the batch, so its writes join it).
+type pendingCreate struct {
+	dev  *models.Device
+	then func(ctx context.Context, e *devEntry, created bool)
 }
 
 type batchKey struct{}
@@ -52,10 +67,76 @@ func batchOf(ctx context.Context) *writeBatch {
 }
 
 func (b *writeBatch) empty() bool {
-	return len(b.statuses) == 0 && len(b.events) == 0 && len(b.after) == 0
+	return len(b.statuses) == 0 && len(b.events) == 0 && len(b.after) == 0 && len(b.creates) == 0
+}
+
+// create queues d's creation; then runs once it exists (or failed:
+// e nil).
+func (b *writeBatch) create(d *models.Device, then func(ctx context.Context, e *devEntry, created bool)) {
+	if b.creating == nil {
+		b.creating = map[string]bool{}
+	}
+	b.creating[d.Endpoint] = true
+	b.creates = append(b.creates, pendingCreate{dev: d, then: then})
+}
+
+// flushCreates creates the queued devices in one transaction (one by one
+// if that fails: an endpoint created meanwhile by someone else is looked
+// up instead), caches them and runs the work that waited, in the batch
+// ctx carries. deviceEntry calls it before looking up an endpoint the
+// batch is creating, so work on a device always follows its creation.
+func (s *Service) flushCreates(ctx context.Context, b *writeBatch) {
+	for len(b.creates) > 0 {
+		cs := b.creates
+		b.creates = nil
+		clear(b.creating)
+		ds := make([]*models.Device, len(cs))
+		for i, c := range cs {
+			ds[i] = c.dev
+		}
+		wctx, cancel := detached(ctx)
+		err := s.st.Batch.CreateDevices(wctx, ds)
+		cancel()
+		for _, c := range cs {
+			if err == nil {
+				c.then(ctx, s.created(*c.dev), true)
+				continue
+			}
+			e, created := s.createOne(ctx, c.dev)
+			c.then(ctx, e, created)
+		}
+	}
+}
+
+// created caches a device just created and drops what the credential
+// cache remembered of its endpoint.
+func (s *Service) created(d models.Device) *devEntry {
+	s.rt.creds.forget(d.Endpoint)
+	return s.rt.devices.put(d, s.now())
+}
+
+// createOne creates d on its own; when its endpoint exists already it
+// returns that device (created false), on other errors (logged) nil.
+func (s *Service) createOne(ctx context.Context, d *models.Device) (*devEntry, bool) {
+	wctx, cancel := detached(ctx)
+	defer cancel()
+	err := s.st.Devices.Create(wctx, d)
+	if err == nil {
+		return s.created(*d), true
+	}
+	if errors.Is(err, ErrConflict) {
+		if e, err := s.deviceEntry(wctx, d.Endpoint); err == nil {
+			return e, false
+		}
+	}
+	s.log.Error().Err(err).Str("endpoint", d.Endpoint).Msg("dm: adding a registered device to the inventory")
+	return nil, false
 }
 
 func (b *writeBatch) reset() {
+	clear(b.creates)
+	clear(b.creating)
+	b.creates = b.creates[:0]
 	clear(b.undo)
 	clear(b.events)
 	clear(b.after)
@@ -95,6 +176,7 @@ func (r *runtime) storeBatch(ctx context.Context, b *writeBatch) {
 		return
 	}
 	s := r.s
+	s.flushCreates(context.WithValue(ctx, batchKey{}, b), b)
 	wctx, cancel := detached(ctx)
 	defer cancel()
 	if len(b.statuses) > 0 || len(b.events) > 0 {

@@ -100,7 +100,7 @@ func (r RegistrationRepo) UpsertBatch(ctx context.Context, regs []models.Registr
 			}
 			q := "INSERT INTO registrations (" + registrationCols + ") VALUES " +
 				strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", ") + registrationUpsertTail
-			if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+			if _, err := tx.ExecContext(rowCtx(ctx), s.q(q), args...); err != nil {
 				return err
 			}
 		}
