@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math/bits"
 	"time"
 
 	"github.com/shoal-iot/shoal/dm"
@@ -55,27 +56,37 @@ func (r TelemetryRepo) Append(ctx context.Context, pts []models.TelemetryPoint) 
 		_, err := cp.CopyFrom(ctx, s.w, "telemetry", telemetryColumns, rows)
 		return s.wrap(err, what)
 	}
-	var full *sql.Stmt
-	if len(rows) >= telemetryChunk {
-		var err error
-		if full, err = s.prepared(ctx, s.insertQuery("telemetry", telemetryColumns, telemetryChunk)); err != nil {
-			return s.wrap(err, what)
+	// Chunks of telemetryChunk rows, then of powers of two: every chunk
+	// size has one statement prepared for the store's life (preparing a
+	// multi-row INSERT for each odd-sized batch cost more than running it).
+	var sizes []int
+	stmts := map[int]*sql.Stmt{}
+	for n := len(rows); n > 0; {
+		c := telemetryChunk
+		if n < c {
+			c = 1 << (bits.Len(uint(n)) - 1)
+		}
+		sizes = append(sizes, c)
+		n -= c
+		if stmts[c] == nil {
+			st, err := s.prepared(ctx, s.insertQuery("telemetry", telemetryColumns, c))
+			if err != nil {
+				return s.wrap(err, what)
+			}
+			stmts[c] = st
 		}
 	}
 	err := s.inTx(ctx, func(tx *sqlTx) error {
-		for start := 0; start < len(rows); start += telemetryChunk {
-			chunk := rows[start:min(start+telemetryChunk, len(rows))]
-			args := make([]any, 0, len(telemetryColumns)*len(chunk))
-			for _, r := range chunk {
+		rctx := rowCtx(ctx)
+		start := 0
+		args := make([]any, 0, len(telemetryColumns)*min(len(rows), telemetryChunk))
+		for _, c := range sizes {
+			args = args[:0]
+			for _, r := range rows[start : start+c] {
 				args = append(args, r...)
 			}
-			var err error
-			if len(chunk) == telemetryChunk {
-				_, err = tx.StmtContext(ctx, full).ExecContext(ctx, args...)
-			} else {
-				_, err = tx.ExecContext(ctx, s.insertQuery("telemetry", telemetryColumns, len(chunk)), args...)
-			}
-			if err != nil {
+			start += c
+			if _, err := tx.StmtContext(rctx, stmts[c]).ExecContext(rctx, args...); err != nil {
 				return err
 			}
 		}

@@ -24,7 +24,10 @@ type WriterConfig struct {
 	// of 5000 holds the writer for a few tens of milliseconds).
 	BatchSize int
 	// FlushInterval: a non-empty batch is written at the latest this long
-	// after its first point arrived (default 200ms).
+	// after its first point arrived (default 5ms). Points arriving while a
+	// batch is written wait in the queue and make the next batch larger,
+	// so the batch size follows the load; a long interval only delays
+	// points (200ms made send-to-stored latency hundreds of milliseconds).
 	FlushInterval time.Duration
 	// QueueSize bounds the points waiting to be batched; Write blocks while
 	// it is full (default 20000).
@@ -42,7 +45,7 @@ func (c WriterConfig) withDefaults() WriterConfig {
 		c.BatchSize = 5000
 	}
 	if c.FlushInterval == 0 {
-		c.FlushInterval = 200 * time.Millisecond
+		c.FlushInterval = 5 * time.Millisecond
 	}
 	if c.QueueSize == 0 {
 		c.QueueSize = 20000
