@@ -118,10 +118,15 @@ func (r *runtime) enqueue(f func(context.Context)) {
 func (r *runtime) ingestLoop(ctx context.Context) {
 	defer close(r.stopped)
 	b := &writeBatch{}
+	// Work runs on a context Run's end does not cancel: a batch taken
+	// just as Run's context ends (select picks a ready case at random)
+	// must still be written — a Register the server answered has to
+	// become a device row. The drain below bounds the rest.
+	work := context.WithoutCancel(ctx)
 	for {
 		select {
 		case f := <-r.ingest:
-			r.runBatch(ctx, b, f)
+			r.runBatch(work, b, f)
 		case <-ctx.Done():
 			dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
