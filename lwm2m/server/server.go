@@ -139,7 +139,14 @@ func (s *Server) Serve(ctx context.Context) error {
 			wg.Go(func() { errs <- ep.Serve(ctx) })
 		}
 	}
-	wg.Go(func() { s.ev.run(ctx) })
+	// The event dispatcher outlives everything that emits: a Register
+	// answered while the server stops must still reach the listener (dm
+	// creates the device row from it), so it drains only once the
+	// listeners, the janitor and background work have finished.
+	evCtx, stopEvents := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopEvents()
+	evDone := make(chan struct{})
+	go func() { defer close(evDone); s.ev.run(evCtx) }()
 	wg.Go(func() { s.per.run(ctx, s.cfg.PersistInterval, s.cfg.PersistTimeout) })
 	wg.Go(func() { s.janitor(ctx) })
 	<-ctx.Done()
@@ -157,6 +164,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	for _, ep := range eps {
 		s.failHeld(ep, ErrClosed)
 	}
+	stopEvents()
+	<-evDone
 	// Nothing queues writes any more: write the last batch.
 	s.per.final(ctx, s.cfg.PersistTimeout)
 	close(errs)
