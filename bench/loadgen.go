@@ -2,18 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/netip"
-	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/shoal-iot/shoal/internal/dtlsload"
+	"github.com/shoal-iot/shoal/internal/loadgen"
 	"github.com/shoal-iot/shoal/sim"
-	"golang.org/x/net/ipv4"
 )
 
 // The load generator: devices are prebuilt CoAP datagrams, not client
@@ -50,8 +48,7 @@ type device struct {
 }
 
 type gsock struct {
-	conn *net.UDPConn
-	pc   *ipv4.PacketConn
+	*loadgen.Socket
 	devs []*device
 }
 
@@ -66,16 +63,12 @@ type fleet struct {
 	requestsServed  atomic.Int64 // server requests answered by the responder
 }
 
-func devAddr(i int) netip.Addr {
-	v := uint32(127)<<24 | uint32(16)<<16 + uint32(i+1)
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
-}
+// devRange holds the device addresses, 127.16.0.1 onwards.
+var devRange = loadgen.NewRange(16)
 
-func devIndex(a netip.Addr) int {
-	b := a.As4()
-	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-	return int(v-(uint32(127)<<24|uint32(16)<<16)) - 1
-}
+func devAddr(i int) netip.Addr { return devRange.Addr(i) }
+
+func devIndex(a netip.Addr) int { return devRange.Index(a) }
 
 // newFleet makes n devices named prefix+index over nsocks sockets.
 func newFleet(server string, prefix string, n, nsocks int) (*fleet, error) {
@@ -85,27 +78,19 @@ func newFleet(server string, prefix string, n, nsocks int) (*fleet, error) {
 	}
 	f := &fleet{devs: make([]device, n), server: ua, retransmitAfter: 2 * time.Second}
 	for range nsocks {
-		conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4zero})
+		s, err := loadgen.Listen(8 << 20)
 		if err != nil {
 			f.close()
 			return nil, err
 		}
-		_ = conn.SetReadBuffer(8 << 20)
-		_ = conn.SetWriteBuffer(8 << 20)
-		pc := ipv4.NewPacketConn(conn)
-		if err := pc.SetControlMessage(ipv4.FlagDst, true); err != nil {
-			_ = conn.Close()
-			f.close()
-			return nil, err
-		}
-		f.socks = append(f.socks, &gsock{conn: conn, pc: pc})
+		f.socks = append(f.socks, &gsock{Socket: s})
 	}
 	for i := range f.devs {
 		d := &f.devs[i]
 		d.idx, d.addr, d.ep = i, devAddr(i), prefix+strconv.Itoa(i)
 		d.mid = uint16(i * 31)
 		d.tok = uint64(i) << 32
-		d.oob = (&ipv4.ControlMessage{Src: d.addr.AsSlice()}).Marshal()
+		d.oob = loadgen.SourceOOB(d.addr)
 		d.sock = f.socks[i%nsocks]
 		d.sock.devs = append(d.sock.devs, d)
 	}
@@ -114,7 +99,7 @@ func newFleet(server string, prefix string, n, nsocks int) (*fleet, error) {
 
 func (f *fleet) close() {
 	for _, s := range f.socks {
-		_ = s.conn.Close()
+		_ = s.Close()
 	}
 }
 
@@ -188,28 +173,10 @@ func (idlePhase) next(*device) []byte    { return nil }
 func (idlePhase) cyclic() bool           { return true }
 func (idlePhase) answered(*device, *msg) {}
 
-const batchLen = 64
+const batchLen = loadgen.BatchLen
 
 func (f *fleet) loop(ctx context.Context, s *gsock, p phase, window int, lat *sim.Histogram, ok, failed *atomic.Int64) {
-	in := make([]ipv4.Message, batchLen)
-	for i := range in {
-		in[i].Buffers = [][]byte{make([]byte, 2048)}
-		in[i].OOB = ipv4.NewControlMessage(ipv4.FlagDst)
-	}
-	out := make([]ipv4.Message, 0, batchLen)
-	flush := func() {
-		for rest := out; len(rest) > 0; {
-			n, err := s.pc.WriteBatch(rest, 0)
-			if err != nil {
-				if errors.Is(err, net.ErrClosed) {
-					break
-				}
-				n = max(n, 1) // drop one: UDP may lose it anyway, retransmission covers it
-			}
-			rest = rest[n:]
-		}
-		out = out[:0]
-	}
+	bt := s.NewBatch(f.server)
 	send := func(d *device, b []byte) {
 		if d.sess != nil {
 			r, err := d.sess.Seal(b)
@@ -218,10 +185,7 @@ func (f *fleet) loop(ctx context.Context, s *gsock, p phase, window int, lat *si
 			}
 			b = r
 		}
-		out = append(out, ipv4.Message{Buffers: [][]byte{b}, OOB: d.oob, Addr: f.server})
-		if len(out) == batchLen {
-			flush()
-		}
+		bt.Send(b, d.oob)
 	}
 	if window <= 0 || window > len(s.devs) {
 		window = len(s.devs)
@@ -276,34 +240,22 @@ func (f *fleet) loop(ctx context.Context, s *gsock, p phase, window int, lat *si
 	for range window {
 		startNext()
 	}
-	flush()
+	bt.Flush()
 	lastSweep := time.Now()
 	for ctx.Err() == nil {
 		if !p.cyclic() && active == 0 && visited >= len(s.devs) {
 			return
 		}
-		_ = s.conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-		n, err := s.pc.ReadBatch(in, 0)
+		n, err := bt.Read(50 * time.Millisecond)
 		if err != nil {
-			var ne net.Error
-			if !(errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)) {
-				return
-			}
-			n = 0
+			return
 		}
 		for i := range n {
-			im := &in[i]
-			var cm ipv4.ControlMessage
-			if cm.Parse(im.OOB[:im.NN]) != nil {
-				continue
-			}
-			dst, okAddr := netip.AddrFromSlice(cm.Dst.To4())
-			idx := devIndex(dst)
-			if !okAddr || idx < 0 || idx >= len(f.devs) {
+			idx, data, okAddr := bt.Received(i, devRange, len(f.devs))
+			if !okAddr {
 				continue
 			}
 			d := &f.devs[idx]
-			data := im.Buffers[0][:im.N]
 			if d.sess != nil {
 				if data, err = d.sess.Open(data); err != nil {
 					continue // not an application record of this session
@@ -348,7 +300,7 @@ func (f *fleet) loop(ctx context.Context, s *gsock, p phase, window int, lat *si
 		if active < window && window < len(s.devs) {
 			startNext()
 		}
-		flush()
+		bt.Flush()
 	}
 }
 

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-iot/shoal/internal/loadgen"
 	"github.com/shoal-iot/shoal/lwm2m"
 	"github.com/shoal-iot/shoal/lwm2m/codec/std"
-	"github.com/shoal-iot/shoal/lwm2m/internal/loadgen"
 	"github.com/shoal-iot/shoal/lwm2m/server"
 	"github.com/shoal-iot/shoal/objects"
 )

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/shoal-iot/shoal/internal/dtlsload"
+	"github.com/shoal-iot/shoal/internal/loadgen"
 	"github.com/shoal-iot/shoal/lwm2m/coap"
-	"github.com/shoal-iot/shoal/lwm2m/internal/loadgen"
 	"github.com/shoal-iot/shoal/lwm2m/server"
 )
 

@@ -1,5 +1,6 @@
 // Package loadgen simulates fleets of LwM2M devices for the server's
-// benchmarks. Devices are raw, prebuilt datagrams: each device
+// benchmarks, and holds the socket plumbing (Range, Socket, Batch) the
+// bench harness's own generator shares. Devices are raw, prebuilt datagrams: each device
 // has its own loopback source address (127.1.x.y) and all of them share a
 // few wildcard sockets (the source address is chosen per packet with
 // IP_PKTINFO, replies are told apart by destination address), so a fleet of
@@ -11,16 +12,12 @@ package loadgen
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/net/ipv4"
 )
 
 // Device is one simulated device.
@@ -71,25 +68,12 @@ type Fleet struct {
 }
 
 type sock struct {
-	conn *net.UDPConn
-	pc   *ipv4.PacketConn
+	*Socket
 	devs []*Device
 }
 
-// base is the first device address, 127.1.0.1.
-var base = netip.AddrFrom4([4]byte{127, 1, 0, 0})
-
-func addrOf(i int) netip.Addr {
-	v := uint32(127)<<24 | uint32(1)<<16 + uint32(i) + 1
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
-}
-
-func indexOf(a netip.Addr) int {
-	b := a.As4()
-	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-	bb := base.As4()
-	return int(v-(uint32(bb[0])<<24|uint32(bb[1])<<16)) - 1
-}
+// fleetRange holds the device addresses, 127.1.0.1 onwards.
+var fleetRange = NewRange(1)
 
 // New makes n devices over nsocks shared sockets targeting server
 // ("127.0.0.1:port").
@@ -100,25 +84,18 @@ func New(server string, n, nsocks int) (*Fleet, error) {
 	}
 	f := &Fleet{Devices: make([]Device, n), server: ua, RetransmitAfter: 2 * time.Second}
 	for range nsocks {
-		conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4zero})
+		s, err := Listen(16 << 20)
 		if err != nil {
 			f.Close()
 			return nil, err
 		}
-		_ = conn.SetReadBuffer(16 << 20)
-		_ = conn.SetWriteBuffer(16 << 20)
-		pc := ipv4.NewPacketConn(conn)
-		if err := pc.SetControlMessage(ipv4.FlagDst, true); err != nil {
-			f.Close()
-			return nil, err
-		}
-		f.socks = append(f.socks, &sock{conn: conn, pc: pc})
+		f.socks = append(f.socks, &sock{Socket: s})
 	}
 	for i := range f.Devices {
 		d := &f.Devices[i]
-		d.Index, d.Addr = i, addrOf(i)
+		d.Index, d.Addr = i, fleetRange.Addr(i)
 		d.mid = uint16(i * 7)
-		d.oob = (&ipv4.ControlMessage{Src: d.Addr.AsSlice()}).Marshal()
+		d.oob = SourceOOB(d.Addr)
 		d.sock = f.socks[i%nsocks]
 		d.sock.devs = append(d.sock.devs, d)
 	}
@@ -128,7 +105,7 @@ func New(server string, n, nsocks int) (*Fleet, error) {
 // Close closes the sockets.
 func (f *Fleet) Close() {
 	for _, s := range f.socks {
-		_ = s.conn.Close()
+		_ = s.Close()
 	}
 }
 
@@ -158,28 +135,8 @@ func (f *Fleet) Run(ctx context.Context, p Phase, stop func(completed int64) boo
 	return done.Load()
 }
 
-const batch = 64
-
 func (f *Fleet) loop(ctx context.Context, cancel func(), s *sock, p Phase, done *atomic.Int64, stop func(int64) bool) {
-	in := make([]ipv4.Message, batch)
-	for i := range in {
-		in[i].Buffers = [][]byte{make([]byte, 2048)}
-		in[i].OOB = ipv4.NewControlMessage(ipv4.FlagDst)
-	}
-	out := make([]ipv4.Message, 0, batch)
-	flush := func() {
-		for rest := out; len(rest) > 0; {
-			n, err := s.pc.WriteBatch(rest, 0)
-			if err != nil {
-				if errors.Is(err, net.ErrClosed) {
-					break
-				}
-				n = max(n, 1) // drop one and carry on: UDP may lose it anyway
-			}
-			rest = rest[n:]
-		}
-		out = out[:0]
-	}
+	bt := s.NewBatch(f.server)
 	send := func(d *Device, b []byte, track bool) {
 		if track {
 			d.pending, d.sentAt = b, time.Now()
@@ -187,10 +144,7 @@ func (f *Fleet) loop(ctx context.Context, cancel func(), s *sock, p Phase, done 
 		if d.Seal != nil {
 			b = d.Seal(b)
 		}
-		out = append(out, ipv4.Message{Buffers: [][]byte{b}, OOB: d.oob, Addr: f.server})
-		if len(out) == batch {
-			flush()
-		}
+		bt.Send(b, d.oob)
 	}
 	started := 0
 	startNext := func() {
@@ -210,32 +164,19 @@ func (f *Fleet) loop(ctx context.Context, cancel func(), s *sock, p Phase, done 
 	for range window {
 		startNext()
 	}
-	flush()
+	bt.Flush()
 	lastSweep := time.Now()
 	for ctx.Err() == nil {
-		_ = s.conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
-		n, err := s.pc.ReadBatch(in, 0)
+		n, err := bt.Read(100 * time.Millisecond)
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
-				n = 0
-			} else {
-				return
-			}
+			return
 		}
 		for i := range n {
-			m := &in[i]
-			var cm ipv4.ControlMessage
-			if cm.Parse(m.OOB[:m.NN]) != nil {
-				continue
-			}
-			dst, ok := netip.AddrFromSlice(cm.Dst.To4())
-			idx := indexOf(dst)
-			if !ok || idx < 0 || idx >= len(f.Devices) {
+			idx, msg, ok := bt.Received(i, fleetRange, len(f.Devices))
+			if !ok {
 				continue
 			}
 			d := &f.Devices[idx]
-			msg := m.Buffers[0][:m.N]
 			if d.Open != nil {
 				if msg, ok = d.Open(msg); !ok {
 					continue
@@ -266,7 +207,7 @@ func (f *Fleet) loop(ctx context.Context, cancel func(), s *sock, p Phase, done 
 				}
 			}
 		}
-		flush()
+		bt.Flush()
 	}
 }
 
