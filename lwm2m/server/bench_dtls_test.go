@@ -86,28 +86,18 @@ func BenchmarkDTLSHandshakes(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer shared.Close()
-			var next atomic.Int64
 			var failed atomic.Int64
 			b.ResetTimer()
 			start := time.Now()
-			var wg sync.WaitGroup
-			for range 64 {
-				wg.Go(func() {
-					for {
-						i := int(next.Add(1))
-						if i > b.N {
-							return
-						}
-						c, err := dtlsClient(context.Background(), s.DTLSAddr().String(), shared, i, suite)
-						if err != nil {
-							failed.Add(1)
-							continue
-						}
-						_ = c.Close()
-					}
-				})
-			}
-			wg.Wait()
+			inParallel(b.N, func(i int) bool {
+				c, err := dtlsClient(context.Background(), s.DTLSAddr().String(), shared, i+1, suite)
+				if err != nil {
+					failed.Add(1)
+					return true
+				}
+				_ = c.Close()
+				return true
+			})
 			el := time.Since(start)
 			b.StopTimer()
 			if failed.Load() > 0 {
@@ -152,6 +142,24 @@ func BenchmarkDTLSRequests(b *testing.B) {
 	}
 }
 
+// inParallel calls fn for 0 ≤ i < n from 64 goroutines, each taking the
+// next index until none is left or its fn returns false.
+func inParallel(n int, fn func(i int) bool) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n || !fn(i) {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
 // connectDTLS dials and registers n clients, 64 at a time.
 func connectDTLS(tb testing.TB, s *server.Server, n int, suite coap.CipherSuite) ([]*coap.Conn, []string) {
 	shared, err := coap.ListenShared("0.0.0.0:0")
@@ -160,31 +168,21 @@ func connectDTLS(tb testing.TB, s *server.Server, n int, suite coap.CipherSuite)
 	}
 	tb.Cleanup(func() { _ = shared.Close() })
 	conns, ids := make([]*coap.Conn, n), make([]string, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range 64 {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				c, err := dtlsClient(context.Background(), s.DTLSAddr().String(), shared, i, suite)
-				if err != nil {
-					tb.Errorf("client %d: %v", i, err)
-					return
-				}
-				tb.Cleanup(func() { _ = c.Close() })
-				r, err := c.Do(context.Background(), registerReq(benchLinks, fmt.Sprintf("ep=bench-%d", i), "lwm2m=1.1"))
-				if err != nil || r.Code != lwm2m.CodeCreated {
-					tb.Errorf("register %d: %v %v", i, r, err)
-					return
-				}
-				conns[i], ids[i] = c, r.LocationPath()[1]
-			}
-		})
-	}
-	wg.Wait()
+	inParallel(n, func(i int) bool {
+		c, err := dtlsClient(context.Background(), s.DTLSAddr().String(), shared, i, suite)
+		if err != nil {
+			tb.Errorf("client %d: %v", i, err)
+			return false
+		}
+		tb.Cleanup(func() { _ = c.Close() })
+		r, err := c.Do(context.Background(), registerReq(benchLinks, fmt.Sprintf("ep=bench-%d", i), "lwm2m=1.1"))
+		if err != nil || r.Code != lwm2m.CodeCreated {
+			tb.Errorf("register %d: %v %v", i, r, err)
+			return false
+		}
+		conns[i], ids[i] = c, r.LocationPath()[1]
+		return true
+	})
 	if tb.Failed() {
 		tb.FailNow()
 	}

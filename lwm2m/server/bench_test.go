@@ -89,6 +89,24 @@ func registerAll(b *testing.B, f *loadgen.Fleet) float64 {
 	return float64(n) / el.Seconds()
 }
 
+// runUpdates is the timed part of the Update benchmarks: f's registered
+// devices send b.N Registration Updates back to back; the rate is
+// reported as unit.
+func runUpdates(b *testing.B, f *loadgen.Fleet, unit string) {
+	up := &loadgen.Update{}
+	n := int64(b.N)
+	b.ResetTimer()
+	start := time.Now()
+	got := f.Run(context.Background(), up, func(c int64) bool { return c >= n })
+	el := time.Since(start)
+	b.StopTimer()
+	if up.Failed.Load() != 0 {
+		b.Fatalf("%d updates failed", up.Failed.Load())
+	}
+	b.ReportMetric(float64(got)/el.Seconds(), unit)
+	b.ReportMetric(float64(f.Retransmits.Load()), "retransmits")
+}
+
 // BenchmarkUDPRegistrations: one op is one device's Register (b.N
 // distinct devices, 256 in flight per socket).
 func BenchmarkUDPRegistrations(b *testing.B) {
@@ -107,18 +125,7 @@ func BenchmarkUDPUpdates(b *testing.B) {
 	s := benchServer(b, nil, false)
 	f := fleet(b, s, 1000)
 	registerAll(b, f)
-	up := &loadgen.Update{}
-	n := int64(b.N)
-	b.ResetTimer()
-	start := time.Now()
-	got := f.Run(context.Background(), up, func(c int64) bool { return c >= n })
-	el := time.Since(start)
-	b.StopTimer()
-	if up.Failed.Load() != 0 {
-		b.Fatalf("%d updates failed", up.Failed.Load())
-	}
-	b.ReportMetric(float64(got)/el.Seconds(), "updates/s")
-	b.ReportMetric(float64(f.Retransmits.Load()), "retransmits")
+	runUpdates(b, f, "updates/s")
 }
 
 // BenchmarkNotifications: the server observes /3303/0/5700 on 1,000
