@@ -216,13 +216,5 @@ func (s *Server) updateAlarmRule(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteAlarmRule(w http.ResponseWriter, r *http.Request) error {
-	id, err := idVar(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.svc.DeleteAlarmRule(r.Context(), who(r), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return deleteByID(w, r, s.svc.DeleteAlarmRule)
 }

@@ -108,15 +108,7 @@ func (s *Server) updateAsset(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) error {
-	id, err := idVar(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.svc.DeleteAsset(r.Context(), who(r), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return deleteByID(w, r, s.svc.DeleteAsset)
 }
 
 // assetDevices is GET /assets/{id}/devices: the devices the asset

@@ -35,15 +35,7 @@ func (s *Server) listBootstrapConfigs(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	pr, err := pageRequest(r.URL.Query())
-	if err != nil {
-		return err
-	}
-	pg, err := p.ListBootstrapConfigs(r.Context(), who(r), pr)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, toPage(pg, toBootstrapConfigDTO))
+	return listPage(w, r, p.ListBootstrapConfigs, toBootstrapConfigDTO)
 }
 
 func (s *Server) configBody(w http.ResponseWriter, r *http.Request) (dm.BootstrapConfigInput, error) {
@@ -126,15 +118,7 @@ func (s *Server) listBootstrapAccounts(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	pr, err := pageRequest(r.URL.Query())
-	if err != nil {
-		return err
-	}
-	pg, err := p.ListBootstrapAccounts(r.Context(), who(r), pr)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, toPage(pg, toBootstrapAccountDTO))
+	return listPage(w, r, p.ListBootstrapAccounts, toBootstrapAccountDTO)
 }
 
 func (s *Server) accountBody(w http.ResponseWriter, r *http.Request) (dm.BootstrapAccountInput, error) {

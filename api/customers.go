@@ -29,15 +29,7 @@ type customerBodyDTO struct {
 }
 
 func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request) error {
-	pr, err := pageRequest(r.URL.Query())
-	if err != nil {
-		return err
-	}
-	page, err := s.svc.ListCustomers(r.Context(), who(r), pr)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, toPage(page, toCustomerDTO))
+	return listPage(w, r, s.svc.ListCustomers, toCustomerDTO)
 }
 
 func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request) error {
@@ -217,15 +209,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
-	id, err := idVar(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.svc.DeleteUser(r.Context(), who(r), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return deleteByID(w, r, s.svc.DeleteUser)
 }
 
 // tokenDTO is an API token without its secret.

@@ -18,15 +18,7 @@ import (
 // metadata in the query.
 
 func (s *Server) listFirmware(w http.ResponseWriter, r *http.Request) error {
-	pr, err := pageRequest(r.URL.Query())
-	if err != nil {
-		return err
-	}
-	pg, err := s.svc.ListImages(r.Context(), who(r), pr)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, toPage(pg, toFirmwareImageDTO))
+	return listPage(w, r, s.svc.ListImages, toFirmwareImageDTO)
 }
 
 // imageInput reads an upload's metadata from the query: version
@@ -170,13 +162,5 @@ func serveBlob(w http.ResponseWriter, r *http.Request, img models.FirmwareImage,
 }
 
 func (s *Server) deleteFirmware(w http.ResponseWriter, r *http.Request) error {
-	id, err := idVar(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.svc.DeleteImage(r.Context(), who(r), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return deleteByID(w, r, s.svc.DeleteImage)
 }

@@ -168,15 +168,7 @@ func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) error {
-	pr, err := pageRequest(r.URL.Query())
-	if err != nil {
-		return err
-	}
-	pg, err := s.svc.ListCampaigns(r.Context(), who(r), pr)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, toPage(pg, toCampaignDTO))
+	return listPage(w, r, s.svc.ListCampaigns, toCampaignDTO)
 }
 
 func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request) error {
@@ -214,15 +206,7 @@ func (s *Server) campaignVerb(w http.ResponseWriter, r *http.Request,
 }
 
 func (s *Server) deleteCampaign(w http.ResponseWriter, r *http.Request) error {
-	id, err := idVar(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.svc.DeleteCampaign(r.Context(), who(r), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return deleteByID(w, r, s.svc.DeleteCampaign)
 }
 
 // listCampaignDevices lists a campaign's devices, ?state= filtering

@@ -208,15 +208,7 @@ func mappings(field string, in []mappingDTO) ([]models.PathMapping, error) {
 }
 
 func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request) error {
-	pr, err := pageRequest(r.URL.Query())
-	if err != nil {
-		return err
-	}
-	page, err := s.svc.ListProfiles(r.Context(), who(r), pr)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, toPage(page, toProfileDTO))
+	return listPage(w, r, s.svc.ListProfiles, toProfileDTO)
 }
 
 func (s *Server) readProfile(w http.ResponseWriter, r *http.Request) (models.Profile, error) {

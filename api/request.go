@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -236,4 +237,32 @@ func toPage[A, B any](p dm.Page[A], conv func(A) B) pageDTO[B] {
 		out.Items[i] = conv(it)
 	}
 	return out
+}
+
+// listPage answers a plain list endpoint: the page ?cursor= and ?limit=
+// ask for, from list, each item converted with conv.
+func listPage[A, B any](w http.ResponseWriter, r *http.Request,
+	list func(context.Context, dm.Principal, dm.PageRequest) (dm.Page[A], error), conv func(A) B) error {
+	pr, err := pageRequest(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	pg, err := list(r.Context(), who(r), pr)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, toPage(pg, conv))
+}
+
+// deleteByID answers a DELETE of the resource {id}: del, then 204.
+func deleteByID(w http.ResponseWriter, r *http.Request, del func(context.Context, dm.Principal, int64) error) error {
+	id, err := idVar(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := del(r.Context(), who(r), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

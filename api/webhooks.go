@@ -54,15 +54,7 @@ type createdWebhookDTO struct {
 }
 
 func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) error {
-	pr, err := pageRequest(r.URL.Query())
-	if err != nil {
-		return err
-	}
-	page, err := s.svc.ListWebhooks(r.Context(), who(r), pr)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, toPage(page, toWebhookDTO))
+	return listPage(w, r, s.svc.ListWebhooks, toWebhookDTO)
 }
 
 func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
@@ -131,15 +123,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
-	id, err := idVar(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.svc.DeleteWebhook(r.Context(), who(r), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return deleteByID(w, r, s.svc.DeleteWebhook)
 }
 
 // deliveryDTO is one entry of a channel's delivery log.
