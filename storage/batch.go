@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/shoal-iot/shoal/dm"
 	"github.com/shoal-iot/shoal/models"
@@ -84,6 +87,9 @@ func (s *Store) WriteBatch(ctx context.Context, sts []dm.StatusChange, evs []*mo
 				}
 			}
 		}
+		if len(evs) > 0 && !lastID {
+			return s.insertEventRows(rctx, tx, evs, data, ids)
+		}
 		if len(evs) > 0 {
 			in := tx.StmtContext(rctx, ins)
 			for i, e := range evs {
@@ -113,6 +119,48 @@ func (s *Store) WriteBatch(ctx context.Context, sts []dm.StatusChange, evs []*mo
 	return nil
 }
 
+// eventChunk bounds the rows of one multi-row event INSERT (8 parameters
+// each, under PostgreSQL's 65535).
+const eventChunk = 500
+
+var eventColumns = []string{"ts", "device_id", "endpoint", "customer_id", "category", "type", "actor", "data"}
+
+// insertEventRows appends evs with multi-row INSERTs (one round trip per
+// chunk rather than per event, for PostgreSQL) and fills ids. The ids of
+// one INSERT are drawn from the sequence row by row in VALUES order, so
+// sorted they belong to the rows in order, whatever order RETURNING
+// lists them in.
+func (s *Store) insertEventRows(ctx context.Context, tx *sqlTx, evs []*models.Event, data []any, ids []int64) error {
+	for start := 0; start < len(evs); start += eventChunk {
+		chunk := evs[start:min(start+eventChunk, len(evs))]
+		args := make([]any, 0, len(eventColumns)*len(chunk))
+		for i, e := range chunk {
+			args = append(args, s.t(e.Time), nullID(e.DeviceID), e.Endpoint, nullID(e.CustomerID), string(e.Category), e.Type, e.Actor, data[start+i])
+		}
+		rows, err := tx.QueryContext(ctx, s.insertQuery("events", eventColumns, len(chunk))+" RETURNING id", args...)
+		if err != nil {
+			return fmt.Errorf("events %d-%d: %w", start, start+len(chunk)-1, err)
+		}
+		got := ids[start:start]
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			got = append(got, id)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return fmt.Errorf("events %d-%d: %w", start, start+len(chunk)-1, err)
+		}
+		if len(got) != len(chunk) {
+			return fmt.Errorf("events %d-%d: %d ids returned", start, start+len(chunk)-1, len(got))
+		}
+		slices.Sort(got)
+	}
+	return nil
+}
+
 // CreateDevices implements dm.BatchStore: DeviceRepo.Create for many
 // devices in one transaction, all or nothing (a duplicate endpoint fails
 // the batch with ErrConflict).
@@ -134,6 +182,17 @@ func (s *Store) CreateDevices(ctx context.Context, ds []*models.Device) error {
 	ids := make([]int64, len(ds))
 	err = s.inTx(ctx, func(tx *sqlTx) error {
 		rctx := rowCtx(ctx)
+		if s.d.Name() != BackendSQLite {
+			if err := s.insertDeviceRows(rctx, tx, ds, now, ids); err != nil {
+				return err
+			}
+			for i, d := range ds {
+				if err := s.putLabels(rctx, tx, deviceLabels, ids[i], d.Labels, false); err != nil {
+					return fmt.Errorf("labels of device %d (%q): %w", i, d.Endpoint, err)
+				}
+			}
+			return nil
+		}
 		in := tx.StmtContext(rctx, ins)
 		for i, d := range ds {
 			created, updated, status := d.CreatedAt, d.UpdatedAt, d.Status
@@ -169,6 +228,56 @@ func (s *Store) CreateDevices(ctx context.Context, ds []*models.Device) error {
 		}
 		if d.Status == "" {
 			d.Status = models.StatusNever
+		}
+	}
+	return nil
+}
+
+var deviceColumns = []string{"endpoint", "name", "customer_id", "profile_id", "status", "last_seen", "created_at", "updated_at"}
+
+// insertDeviceRows inserts ds with multi-row INSERTs (a round trip per
+// chunk, for PostgreSQL) and fills ids, matched by endpoint (unique).
+func (s *Store) insertDeviceRows(ctx context.Context, tx *sqlTx, ds []*models.Device, now time.Time, ids []int64) error {
+	for start := 0; start < len(ds); start += eventChunk {
+		chunk := ds[start:min(start+eventChunk, len(ds))]
+		args := make([]any, 0, len(deviceColumns)*len(chunk))
+		at := make(map[string]int, len(chunk))
+		for i, d := range chunk {
+			created, updated, status := d.CreatedAt, d.UpdatedAt, d.Status
+			if created.IsZero() {
+				created = now
+			}
+			if updated.IsZero() {
+				updated = created
+			}
+			if status == "" {
+				status = models.StatusNever
+			}
+			args = append(args, d.Endpoint, d.Name, nullID(d.CustomerID), nullID(d.ProfileID), string(status), s.t(d.LastSeen), s.t(created), s.t(updated))
+			at[d.Endpoint] = start + i
+		}
+		rows, err := tx.QueryContext(ctx, s.insertQuery("devices", deviceColumns, len(chunk))+" RETURNING id, endpoint", args...)
+		if err != nil {
+			return fmt.Errorf("devices %d-%d: %w", start, start+len(chunk)-1, err)
+		}
+		n := 0
+		for rows.Next() {
+			var id int64
+			var ep string
+			if err := rows.Scan(&id, &ep); err != nil {
+				rows.Close()
+				return err
+			}
+			if j, ok := at[ep]; ok {
+				ids[j] = id
+				n++
+			}
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return fmt.Errorf("devices %d-%d: %w", start, start+len(chunk)-1, err)
+		}
+		if n != len(chunk) {
+			return fmt.Errorf("devices %d-%d: %d ids returned", start, start+len(chunk)-1, n)
 		}
 	}
 	return nil

@@ -75,3 +75,31 @@ func testWriteBatch(t *testing.T, b Backend) {
 		t.Errorf("%d events after failed batches, want 6", pg.Total)
 	}
 }
+
+// testCreateDevices: many devices in one transaction get their ids and
+// labels; a duplicate endpoint creates none of the batch.
+func testCreateDevices(t *testing.T, b Backend) {
+	ctx := t.Context()
+	st := b.Fresh(t)
+	ds := []*models.Device{{Endpoint: "many-0"}, {Endpoint: "many-1", Labels: map[string]string{"site": "a"}}, {Endpoint: "many-2", Status: models.StatusOnline}}
+	must(t, st.CreateDevices(ctx, ds))
+	for i, d := range ds {
+		got, err := st.Devices().GetByEndpoint(ctx, d.Endpoint)
+		must(t, err)
+		if d.ID == 0 || got.ID != d.ID || got.CreatedAt.IsZero() {
+			t.Errorf("device %d: id %d, stored %+v", i, d.ID, got)
+		}
+	}
+	if got, _ := st.Devices().Get(ctx, ds[1].ID); got.Labels["site"] != "a" {
+		t.Errorf("labels of many-1: %v", got.Labels)
+	}
+	if ds[0].Status != models.StatusNever || ds[2].Status != models.StatusOnline {
+		t.Errorf("statuses %q %q, want never and online", ds[0].Status, ds[2].Status)
+	}
+	err := st.CreateDevices(ctx, []*models.Device{{Endpoint: "many-3"}, {Endpoint: "many-1"}})
+	wantErr(t, err, dm.ErrConflict, "a batch with an endpoint that exists")
+	if _, err := st.Devices().GetByEndpoint(ctx, "many-3"); !errors.Is(err, dm.ErrNotFound) {
+		t.Errorf("many-3 after a failed batch: %v, want ErrNotFound", err)
+	}
+	wantErr(t, st.CreateDevices(ctx, []*models.Device{{Endpoint: ""}}), dm.ErrInvalid, "an empty endpoint")
+}

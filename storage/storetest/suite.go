@@ -37,6 +37,7 @@ func tests() []suiteTest {
 		{"Telemetry/Retention", testTelemetryRetention},
 		{"Events", testEvents},
 		{"Events/WriteBatch", testWriteBatch},
+		{"Devices/CreateBatch", testCreateDevices},
 		{"Commands/FIFO", testCommandFIFO},
 		{"Commands/Retry", testCommandRetry},
 		{"Commands/Expiry", testCommandExpiry},
