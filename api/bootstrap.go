@@ -253,6 +253,8 @@ func (s *Server) listDeviceBootstrapSessions(w http.ResponseWriter, r *http.Requ
 	return s.sessionList(w, r, endpointVar(r))
 }
 
+var sessionStates = []models.BootstrapSessionState{models.SessionRunning, models.SessionFinished, models.SessionFailed}
+
 func (s *Server) sessionList(w http.ResponseWriter, r *http.Request, endpoint string) error {
 	p, err := s.prov(r, true)
 	if err != nil {
@@ -263,14 +265,9 @@ func (s *Server) sessionList(w http.ResponseWriter, r *http.Request, endpoint st
 	if err != nil {
 		return err
 	}
-	var states []models.BootstrapSessionState
-	for _, st := range queryList(q, "state") {
-		switch v := models.BootstrapSessionState(st); v {
-		case models.SessionRunning, models.SessionFinished, models.SessionFailed:
-			states = append(states, v)
-		default:
-			return badField("state", "%q is not running, finished or failed", st)
-		}
+	states, err := stateFilter(q, sessionStates, "running, finished or failed")
+	if err != nil {
+		return err
 	}
 	pg, err := p.BootstrapSessions(r.Context(), who(r), endpoint, states, pr)
 	if err != nil {

@@ -221,28 +221,15 @@ func (s *Server) listCampaignDevices(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	var states []models.CampaignDeviceState
-	for _, st := range queryList(q, "state") {
-		cs := models.CampaignDeviceState(st)
-		if !validDeviceState(cs) {
-			return badField("state", "%q is not one of %s", st, stateNames())
-		}
-		states = append(states, cs)
+	states, err := stateFilter(q, campaignDeviceStates, "one of "+stateNames())
+	if err != nil {
+		return err
 	}
 	pg, err := s.svc.CampaignDevices(r.Context(), who(r), id, states, pr)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, toPage(pg, func(d models.CampaignDevice) campaignDeviceDTO { return d }))
-}
-
-func validDeviceState(st models.CampaignDeviceState) bool {
-	for _, s := range campaignDeviceStates {
-		if s == st {
-			return true
-		}
-	}
-	return false
 }
 
 func stateNames() string {

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -265,4 +266,17 @@ func deleteByID(w http.ResponseWriter, r *http.Request, del func(context.Context
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// stateFilter parses ?state= (repeatable or comma-separated) as states of
+// valid; a bad one is a 400 saying it is not want.
+func stateFilter[S ~string](q url.Values, valid []S, want string) ([]S, error) {
+	var out []S
+	for _, st := range queryList(q, "state") {
+		if !slices.Contains(valid, S(st)) {
+			return nil, badField("state", "%q is not %s", st, want)
+		}
+		out = append(out, S(st))
+	}
+	return out, nil
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
@@ -162,12 +161,9 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var states []models.DeliveryState
-	for _, st := range queryList(q, "state") {
-		if !slices.Contains(deliveryStates, models.DeliveryState(st)) {
-			return badField("state", "%q is not pending, succeeded or failed", st)
-		}
-		states = append(states, models.DeliveryState(st))
+	states, err := stateFilter(q, deliveryStates, "pending, succeeded or failed")
+	if err != nil {
+		return err
 	}
 	page, err := s.svc.ListDeliveries(r.Context(), who(r), id, states, pr)
 	if err != nil {
