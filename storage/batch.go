@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/shoal-iot/shoal/dm"
@@ -79,7 +80,11 @@ func (s *Store) WriteBatch(ctx context.Context, sts []dm.StatusChange, evs []*mo
 	ids := make([]int64, len(evs))
 	err = s.inTx(ctx, func(tx *sqlTx) error {
 		rctx := rowCtx(ctx)
-		if len(sts) > 0 {
+		if len(sts) > 0 && !lastID {
+			if err := s.updateStatusRows(rctx, tx, sts); err != nil {
+				return err
+			}
+		} else if len(sts) > 0 {
 			u := tx.StmtContext(rctx, upd)
 			for i, c := range sts {
 				if err := affected(u.ExecContext(rctx, string(c.Status), s.t(c.LastSeen), c.DeviceID)); err != nil {
@@ -278,6 +283,56 @@ func (s *Store) insertDeviceRows(ctx context.Context, tx *sqlTx, ds []*models.De
 		}
 		if n != len(chunk) {
 			return fmt.Errorf("devices %d-%d: %d ids returned", start, start+len(chunk)-1, n)
+		}
+	}
+	return nil
+}
+
+// updateStatusRows applies status changes with one UPDATE … FROM (VALUES
+// …) per 500 devices (for PostgreSQL: a round trip per chunk, not per
+// row). Several changes of one device fold into what applying them in
+// order leaves: the last status, the last non-zero last-seen.
+func (s *Store) updateStatusRows(ctx context.Context, tx *sqlTx, sts []dm.StatusChange) error {
+	type change struct {
+		status   models.DeviceStatus
+		lastSeen time.Time
+	}
+	folded := map[int64]*change{}
+	var order []int64
+	for _, c := range sts {
+		f := folded[c.DeviceID]
+		if f == nil {
+			f = &change{}
+			folded[c.DeviceID] = f
+			order = append(order, c.DeviceID)
+		}
+		f.status = c.Status
+		if !c.LastSeen.IsZero() {
+			f.lastSeen = c.LastSeen
+		}
+	}
+	for start := 0; start < len(order); start += eventChunk {
+		ids := order[start:min(start+eventChunk, len(order))]
+		var b strings.Builder
+		args := make([]any, 0, 3*len(ids))
+		for i, id := range ids {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TIMESTAMPTZ))")
+			f := folded[id]
+			args = append(args, id, string(f.status), s.t(f.lastSeen))
+		}
+		q := "UPDATE devices AS d SET status = v.status, last_seen = COALESCE(v.last_seen, d.last_seen) FROM (VALUES " +
+			b.String() + ") AS v(id, status, last_seen) WHERE d.id = v.id"
+		res, err := tx.ExecContext(ctx, s.q(q), args...)
+		if err != nil {
+			return fmt.Errorf("statuses of %d devices: %w", len(ids), err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n != int64(len(ids)) {
+			return fmt.Errorf("statuses of %d devices: %d updated (a device is gone): %w", len(ids), n, sql.ErrNoRows)
 		}
 	}
 	return nil
