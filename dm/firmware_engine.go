@@ -84,6 +84,18 @@ func (e *fwEngine) run(ctx context.Context) {
 	e.mu.Lock()
 	e.runCtx = ctx
 	e.mu.Unlock()
+	// Jobs resumed after a restart must not reach the LwM2M server before
+	// it has restored its registrations: a send would find the device
+	// unregistered and dm would forget it was reachable until it next
+	// speaks (a job left in "downloaded" then waited for good).
+	if snd, err := e.s.rt.sender(); err == nil {
+		if r, ok := snd.(interface{ Ready() <-chan struct{} }); ok {
+			select {
+			case <-r.Ready():
+			case <-ctx.Done():
+			}
+		}
+	}
 	t := time.NewTicker(e.cfg.Interval)
 	defer t.Stop()
 	for {
