@@ -205,8 +205,9 @@ func (p *Provisioning) TriggerBootstrapSelection(ctx context.Context, who Princi
 	}
 }
 
-// Revoke withdraws a device's credential: its next handshake fails, and a
-// live DTLS session that authenticated with it is closed.
+// Revoke withdraws a device's credential: its next handshake fails, and
+// when the device is registered with it, its DTLS sessions are closed and
+// its registration ends at once (the device goes offline with an event).
 func (p *Provisioning) Revoke(ctx context.Context, who Principal, endpoint string, credentialID int64) (CredentialView, error) {
 	if err := needFleet(who, "revoking credentials"); err != nil {
 		return CredentialView{}, err
@@ -233,11 +234,18 @@ func (p *Provisioning) Revoke(ctx context.Context, who Principal, endpoint strin
 	p.s.rt.creds.forget(d.Endpoint, c)
 	_ = p.updateLifecycle(ctx, c.ID, nil, func(l *models.CredentialLifecycle) { l.SecretKey = nil })
 	p.clearExpiryAlarms(ctx, d, c.ID)
+	// The registration made with the revoked credential ends at once (the
+	// device goes offline now, not when its lifetime runs out); one made
+	// with another credential of the device is left alone.
 	disconnected := false
 	if reg, ok := p.s.liveRegistration(ctx, d.Endpoint); ok && c.Mode != models.ModeNoSec &&
 		(reg.Identity == c.PSKIdentity && c.PSKIdentity != "" || reg.Identity == c.Fingerprint && c.Fingerprint != "") {
 		if snd, err := p.s.rt.sender(); err == nil {
-			disconnected = snd.Disconnect(d.Endpoint) == nil
+			err := snd.Forget(ctx, d.Endpoint)
+			disconnected = err == nil || errors.Is(err, server.ErrNotRegistered)
+			if err != nil && !errors.Is(err, server.ErrNotRegistered) {
+				p.s.log.Warn().Err(err).Str("endpoint", d.Endpoint).Msg("dm: ending the registration of a revoked credential")
+			}
 		}
 	}
 	ev := deviceEvent(d, models.CategoryAudit, "credential.revoked", map[string]any{"credential_id": c.ID, "mode": c.Mode,

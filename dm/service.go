@@ -69,6 +69,10 @@ type Runner interface {
 type Sender interface {
 	Send(ctx context.Context, endpoint string, req lwm2m.Request) (lwm2m.Response, error)
 	Disconnect(endpoint string) error
+	// Forget ends the endpoint's registration at once (its sessions
+	// closed, the listener told it deregistered); it returns an error
+	// wrapping server.ErrNotRegistered when there was none.
+	Forget(ctx context.Context, endpoint string) error
 }
 
 // RegistrationSource is optionally implemented by a Sender that knows the
