@@ -168,6 +168,9 @@ func (e *engine) handleAckReset(p *Peer, m *Message) {
 	}
 	if m.IsEmpty() {
 		if out != nil {
+			if out.call != nil {
+				out.call.sepAcked.Store(true)
+			}
 			out.finish(p, nil, nil)
 		}
 		return
@@ -216,7 +219,7 @@ func (e *engine) deliver(p *Peer, m *Message) bool {
 	var c *call
 	var obs *Observation
 	e.tokens.update(m.Token, func(te *tokenEntry) {
-		if te.call != nil && te.call.accepts(p) {
+		if te.call != nil && te.call.accepts(p) && te.call.answeredBy(m) {
 			c, te.call = te.call, nil
 			return
 		}
@@ -241,7 +244,7 @@ func (e *engine) handleRequest(p *Peer, m *Message, sink *batchIO) {
 		}
 		return
 	}
-	resp := e.serve(p, m)
+	resp, after := e.serve(p, m)
 	var out []byte
 	if resp != nil {
 		resp.Token = m.Token
@@ -260,42 +263,51 @@ func (e *engine) handleRequest(p *Peer, m *Message, sink *batchIO) {
 		out = emptyBytes(Acknowledgement, m.MessageID)
 	}
 	p.dedupEnd(m.MessageID, out)
+	if after != nil {
+		// Written now rather than with the batch: after must follow the
+		// datagram onto the wire.
+		if out != nil {
+			p.write(out)
+		}
+		after()
+		return
+	}
 	if out != nil {
 		p.reply(sink, out)
 	}
 }
 
 // serve runs the checks, block-wise handling and the handler for one
-// request.
-func (e *engine) serve(p *Peer, m *Message) *Message {
+// request. after is the handler response's AfterSend.
+func (e *engine) serve(p *Peer, m *Message) (resp *Message, after func()) {
 	if bad, ok := unknownCritical(m.Options); ok {
 		err := fmt.Errorf("%w: unrecognised critical option %d", ErrMalformed, bad)
 		if e.cfg.OnMalformed != nil {
 			e.cfg.OnMalformed(p, err)
 		}
-		return textResponse(lwm2m.CodeBadOption, err.Error())
+		return textResponse(lwm2m.CodeBadOption, err.Error()), nil
 	}
 	if _, has := m.Options.Get(OptBlock1); has {
 		resp, complete := p.receiveBlock1(m)
 		if !complete {
-			return resp
+			return resp, nil
 		}
 	}
 	b2, hasB2 := m.Block2()
 	if hasB2 && b2.Num > 0 {
 		if resp := p.continueBlock2(m, b2); resp != nil {
-			return resp
+			return resp, nil
 		}
 	}
-	var resp *Message
 	if e.cfg.Handler == nil {
 		resp = textResponse(lwm2m.CodeNotFound, "no handler")
 	} else {
 		resp = e.cfg.Handler.ServeCoAP(e.ctx, p, m)
 	}
 	if resp == nil {
-		return nil
+		return nil, nil
 	}
+	after, resp.AfterSend = resp.AfterSend, nil
 	if b1, ok := m.Block1(); ok && resp.Code != lwm2m.CodeContinue {
 		if _, set := resp.Options.Get(OptBlock1); !set {
 			resp.SetBlock1(Block{Num: b1.Num, SZX: b1.SZX})
@@ -304,9 +316,9 @@ func (e *engine) serve(p *Peer, m *Message) *Message {
 	if _, sliced := resp.Options.Get(OptBlock2); sliced {
 		// The handler served one block itself (a file read block by block
 		// rather than held whole): pass it on as it is.
-		return resp
+		return resp, after
 	}
-	return p.sliceBlock2(m, resp, b2, hasB2)
+	return p.sliceBlock2(m, resp, b2, hasB2), after
 }
 
 func unknownCritical(opts Options) (OptionID, bool) {

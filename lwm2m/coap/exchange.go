@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoal-iot/shoal/lwm2m"
@@ -28,6 +29,13 @@ type call struct {
 	peer *Peer
 	ch   chan callResult
 	out  *outMsg
+	// mid is the request's message id; cancelObs marks a confirmable
+	// deregistration (Observe=1), whose answer is told apart from
+	// notifications on the same token (see answeredBy). sepAcked is set
+	// when an empty ACK said a separate response will follow.
+	mid       uint16
+	cancelObs bool
+	sepAcked  atomic.Bool
 }
 
 type callResult struct {
@@ -40,6 +48,34 @@ type callResult struct {
 // whose binding changed keeps its exchanges).
 func (c *call) accepts(p *Peer) bool {
 	return p == c.peer || (c.peer.udp != nil && p.udp != nil)
+}
+
+// answeredBy reports whether response m, carrying this call's token, is
+// its answer. Only a confirmable deregistration can be mistaken: until it
+// is answered, notifications of the observation it cancels still come on
+// the same token. RFC 7641 §3.6 leaves the Observe option off the answer,
+// but some clients (Telefónica's lwm2m-node-lib) put it on. So: the ACK
+// with the request's message id is the answer whatever it carries; after
+// an empty ACK the next response is the separate answer; before that, a
+// response with Observe is a notification still in flight.
+func (c *call) answeredBy(m *Message) bool {
+	if !c.cancelObs {
+		return true
+	}
+	if m.Type == Acknowledgement {
+		return m.MessageID == c.mid
+	}
+	if c.sepAcked.Load() {
+		return true
+	}
+	_, obs := m.Observe()
+	return !obs
+}
+
+// isDeregistration reports a GET or FETCH with Observe=1.
+func isDeregistration(m *Message) bool {
+	v, ok := m.Observe()
+	return ok && v == 1 && (m.Code == GET || m.Code == FETCH)
 }
 
 func (c *call) complete(m *Message, err error) {
@@ -182,7 +218,14 @@ func (p *Peer) roundTrip(ctx context.Context, req *Message) (*Message, error) {
 	if tok.IsZero() {
 		tok = e.newToken()
 	}
-	c := &call{peer: p, ch: make(chan callResult, 1)}
+	msg := *req
+	msg.Token = tok
+	msg.MessageID = p.nextMID()
+	if msg.Type != NonConfirmable {
+		msg.Type = Confirmable
+	}
+	c := &call{peer: p, ch: make(chan callResult, 1), mid: msg.MessageID}
+	c.cancelObs = msg.Type == Confirmable && isDeregistration(&msg)
 	inUse := false
 	e.tokens.update(tok, func(te *tokenEntry) {
 		if te.call != nil {
@@ -199,12 +242,6 @@ func (p *Peer) roundTrip(ctx context.Context, req *Message) (*Message, error) {
 			te.call = nil
 		}
 	})
-	msg := *req
-	msg.Token = tok
-	msg.MessageID = p.nextMID()
-	if msg.Type != NonConfirmable {
-		msg.Type = Confirmable
-	}
 	data, err := msg.Encode()
 	if err != nil {
 		return nil, err

@@ -79,6 +79,15 @@ type Message struct {
 	Options   Options
 	Payload   []byte
 
+	// AfterSend, on a response a Handler returns, runs once the engine
+	// has written the response datagram (or failed to), in the goroutine
+	// that handled the request: the place for work that must not reach
+	// the peer before its answer, e.g. telling listeners about a
+	// registration whose 2.01 has to arrive before their requests. It is
+	// ignored on requests and on messages not returned by a Handler, and
+	// not carried by Clone.
+	AfterSend func()
+
 	// optBuf backs Options of decoded messages with few options, saving
 	// an allocation per datagram.
 	optBuf [6]Option
@@ -109,6 +118,7 @@ func ErrorResponse(code lwm2m.Code, format string, args ...any) *Message {
 func (m *Message) Clone() *Message {
 	c := *m
 	c.optBuf = [6]Option{}
+	c.AfterSend = nil
 	c.Options = m.Options.Clone()
 	if m.Payload != nil {
 		c.Payload = append([]byte(nil), m.Payload...)
