@@ -34,6 +34,11 @@ type device struct {
 	// ended is set and later events of this registration are dropped.
 	evMu  sync.Mutex
 	ended bool
+	// announce is the Registered event of this registration until it
+	// went out: it waits for the 2.01 to be written (see register), and
+	// goes out first should another event of the registration come
+	// sooner, so listeners always hear of a registration before the rest.
+	announce func(Listener)
 }
 
 // emitFor emits a presence event of d's registration (Updated, Awake,
@@ -48,8 +53,23 @@ func (s *Server) emitFor(d *device, f func(Listener)) bool {
 	if d.ended {
 		return false
 	}
+	s.announceLocked(d)
 	s.ev.emit(f)
 	return true
+}
+
+// announce emits d's Registered event unless it went out already.
+func (s *Server) announce(d *device) {
+	d.evMu.Lock()
+	s.announceLocked(d)
+	d.evMu.Unlock()
+}
+
+func (s *Server) announceLocked(d *device) {
+	if f := d.announce; f != nil {
+		d.announce = nil
+		s.ev.emit(f)
+	}
 }
 
 // emitEnd emits the end of d's registration (f nil: the end is told by
@@ -57,6 +77,7 @@ func (s *Server) emitFor(d *device, f func(Listener)) bool {
 func (s *Server) emitEnd(d *device, f func(Listener)) {
 	d.evMu.Lock()
 	defer d.evMu.Unlock()
+	s.announceLocked(d)
 	d.ended = true
 	if f != nil {
 		s.ev.emit(f)

@@ -24,6 +24,7 @@ type recorder struct {
 	ops    []server.OperationEvent
 	secs   []server.SecurityEvent
 	onReg  func(server.Registration)
+	onUpd  func(server.Update)
 	signal chan struct{}
 }
 
@@ -55,6 +56,12 @@ func (r *recorder) Registered(reg server.Registration, replaced *server.Registra
 }
 func (r *recorder) Updated(u server.Update) {
 	r.add("updated " + u.Registration.Endpoint + " [" + strings.Join(u.Changed, ",") + "]")
+	r.mu.Lock()
+	f := r.onUpd
+	r.mu.Unlock()
+	if f != nil {
+		f(u)
+	}
 }
 func (r *recorder) Deregistered(reg server.Registration) { r.add("deregistered " + reg.Endpoint) }
 func (r *recorder) Expired(reg server.Registration)      { r.add("expired " + reg.Endpoint) }

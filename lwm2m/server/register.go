@@ -76,10 +76,18 @@ func (s *Server) register(ctx context.Context, p *coap.Peer, req *coap.Message) 
 	}
 	s.per.saveRegistration(ep, d)
 	s.log.Debug().Str("endpoint", ep).Str("id", reg.ID).Str("addr", reg.Address).Msg("server: registered")
-	s.ev.emit(func(l Listener) { l.Registered(reg, replaced) })
-	s.heard(d)
+	d.evMu.Lock()
+	d.announce = func(l Listener) { l.Registered(reg, replaced) }
+	d.evMu.Unlock()
 	resp := coap.NewResponse(lwm2m.CodeCreated, nil)
 	resp.SetLocationPath("rd", reg.ID)
+	// Listeners answer Registered with requests (observe, read) and a
+	// queue-mode device may have requests held: none may reach the device
+	// before its 2.01, so both wait until the 2.01 is written.
+	resp.AfterSend = func() {
+		s.announce(d)
+		s.heard(d)
+	}
 	return resp
 }
 

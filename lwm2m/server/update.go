@@ -100,11 +100,16 @@ func (s *Server) update(ctx context.Context, p *coap.Peer, req *coap.Message, id
 		s.moveAddr(d, oldAddr, u.Registration)
 	}
 	s.per.saveRegistration(u.Registration.Endpoint, d)
-	if s.listening {
-		s.emitFor(d, func(l Listener) { l.Updated(u) })
+	resp := coap.NewResponse(lwm2m.CodeChanged, nil)
+	// As for Register: what listeners and the hold queue send in reply
+	// must not overtake the 2.04.
+	resp.AfterSend = func() {
+		if s.listening {
+			s.emitFor(d, func(l Listener) { l.Updated(u) })
+		}
+		s.heard(d)
 	}
-	s.heard(d)
-	return coap.NewResponse(lwm2m.CodeChanged, nil)
+	return resp
 }
 
 // moveAddr re-indexes a plain-UDP device under its new address.
