@@ -262,8 +262,18 @@ func (e *Endpoint) PeerByAddr(addr string) (*Peer, error) {
 	return found, nil
 }
 
-// Sessions calls f for every live DTLS session (or known UDP peer).
-func (e *Endpoint) Sessions(f func(*Peer)) { e.eachPeer(f) }
+// Sessions calls f for every live DTLS session (or known UDP peer). A
+// peer whose Done is closed is left out even while its session is still
+// being taken off the list.
+func (e *Endpoint) Sessions(f func(*Peer)) {
+	e.eachPeer(func(p *Peer) {
+		select {
+		case <-p.done:
+		default:
+			f(p)
+		}
+	})
+}
 
 // Attach re-creates an observation we hold under a known token (after a
 // restart, from storage) so its notifications reach fn again. req is the
