@@ -49,6 +49,15 @@ func (s *Service) applyProfile(ctx context.Context, j *profileJob) (retry []lwm2
 		if req.Timeout == 0 {
 			req.Timeout = s.cfg.RequestTimeout
 		}
+		if req.Op == lwm2m.OpRead && req.Path == deviceObject {
+			sts, again := s.readInfo(ctx, snd, d, req)
+			steps = append(steps, sts...)
+			if again {
+				req.Timeout = 0
+				retry = append(retry, req)
+			}
+			continue
+		}
 		resp, err := snd.Send(ctx, d.Endpoint, req)
 		st := step{Op: req.Op.String(), Paths: req.Paths}
 		if len(st.Paths) == 0 {
@@ -66,10 +75,7 @@ func (s *Service) applyProfile(ctx context.Context, j *profileJob) (retry []lwm2
 		if err != nil || !resp.Code.IsSuccess() {
 			continue
 		}
-		switch {
-		case req.Op == lwm2m.OpRead && req.Path == deviceObject:
-			s.storeRead(ctx, d, deviceObject, resp)
-		case req.Op == lwm2m.OpObserve || req.Op == lwm2m.OpObserveComposite:
+		if req.Op == lwm2m.OpObserve || req.Op == lwm2m.OpObserveComposite {
 			s.ingestResponse(ctx, d, req, resp, s.now(), "observe")
 		}
 	}
@@ -164,10 +170,19 @@ func (s *Service) ingestResponse(ctx context.Context, d models.Device, req lwm2m
 // storeRead keeps every value of a read of /3/0 as the latest attribute
 // values (telemetry-mapped ones included: the device info needs them).
 func (s *Service) storeRead(ctx context.Context, d models.Device, p lwm2m.Path, resp lwm2m.Response) {
-	recs := resp.Records
-	if len(recs) == 0 && resp.Content != nil {
-		recs = resp.Content.Records(p)
+	s.storeRecords(ctx, d, responseRecords(p, resp))
+}
+
+// responseRecords returns the values of a read of p.
+func responseRecords(p lwm2m.Path, resp lwm2m.Response) []lwm2m.Record {
+	if len(resp.Records) == 0 && resp.Content != nil {
+		return resp.Content.Records(p)
 	}
+	return resp.Records
+}
+
+// storeRecords keeps recs, values of /3/0, as the latest attribute values.
+func (s *Service) storeRecords(ctx context.Context, d models.Device, recs []lwm2m.Record) {
 	m := s.mappingOf(ctx, d)
 	now := s.now()
 	attrs := make([]models.AttributeValue, 0, len(recs))
