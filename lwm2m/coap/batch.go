@@ -18,6 +18,9 @@ type batchIO struct {
 	writeBatch func(ms []ipv4.Message, flags int) (int, error)
 	in         []ipv4.Message
 	out        []ipv4.Message
+	// after holds what must run once the queued datagrams are written
+	// (a response's AfterSend); flush runs it.
+	after []func()
 }
 
 const (
@@ -79,4 +82,16 @@ func (b *batchIO) flush() {
 	}
 	clear(b.out)
 	b.out = b.out[:0]
+	for len(b.after) > 0 {
+		fs := b.after
+		b.after = nil
+		for _, f := range fs {
+			f()
+		}
+	}
+}
+
+// afterFlush runs f once the datagrams queued so far have been written.
+func (b *batchIO) afterFlush(f func()) {
+	b.after = append(b.after, f)
 }

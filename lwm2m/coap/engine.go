@@ -264,12 +264,9 @@ func (e *engine) handleRequest(p *Peer, m *Message, sink *batchIO) {
 	}
 	p.dedupEnd(m.MessageID, out)
 	if after != nil {
-		// Written now rather than with the batch: after must follow the
-		// datagram onto the wire.
-		if out != nil {
-			p.write(out)
-		}
-		after()
+		// after follows the datagram onto the wire: it runs when the
+		// batch it joins is written.
+		p.replyThen(sink, out, after)
 		return
 	}
 	if out != nil {

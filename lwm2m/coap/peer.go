@@ -155,6 +155,24 @@ func (p *Peer) reply(sink *batchIO, b []byte) {
 	p.write(b)
 }
 
+// replyThen sends b like reply and runs after once it is written: with
+// the batch when b joins one, else at once.
+func (p *Peer) replyThen(sink *batchIO, b []byte, after func()) {
+	if sink != nil && b != nil {
+		if bl, ok := p.link.(batchLink); ok {
+			if to, rec, err := bl.frame(b); err == nil {
+				sink.queue(to, rec)
+				sink.afterFlush(after)
+				return
+			}
+		}
+	}
+	if b != nil {
+		p.write(b)
+	}
+	after()
+}
+
 // batchLink is a link whose datagrams can join a batch write: frame
 // returns the destination and the bytes to send (sealed, for DTLS).
 type batchLink interface {
