@@ -167,7 +167,7 @@ func (d *rawDevice) register(t *testing.T, srv *net.UDPAddr, ep string) {
 // and the instance read is not tried again.
 func TestInfoReadAfterTimeoutReadsResources(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(), envOpts{
-		dm: func(c *dm.Config) { c.RequestTimeout = 500 * time.Millisecond },
+		dm: func(c *dm.Config) { c.RequestTimeout = 2 * time.Second },
 	})
 	ctx := context.Background()
 	const ep = "node-lib"
