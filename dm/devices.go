@@ -182,11 +182,6 @@ func (s *Service) DeleteDevice(ctx context.Context, who Principal, endpoint stri
 		return err
 	}
 	s.rt.waiters.cancelDevice(d.ID)
-	if snd, err := s.rt.sender(); err == nil {
-		if err := snd.Disconnect(endpoint); err != nil && !errors.Is(err, server.ErrNotRegistered) {
-			s.log.Warn().Err(err).Str("endpoint", endpoint).Msg("dm: disconnecting a deleted device")
-		}
-	}
 	s.rt.presence.gone(endpoint)
 	if err := s.st.Registrations.Delete(ctx, endpoint, ""); err != nil && !errors.Is(err, ErrNotFound) {
 		return err
@@ -198,6 +193,15 @@ func (s *Service) DeleteDevice(ctx context.Context, who Principal, endpoint stri
 		return err
 	}
 	s.rt.devices.drop(endpoint)
+	// The server forgets the registration too (closing its sessions): a
+	// deleted NoSec device's next Update gets 4.04 instead of being
+	// served until the registration expires. Its Deregistered event finds
+	// no device any more and changes nothing.
+	if snd, err := s.rt.sender(); err == nil {
+		if err := snd.Forget(ctx, endpoint); err != nil && !errors.Is(err, server.ErrNotRegistered) {
+			s.log.Warn().Err(err).Str("endpoint", endpoint).Msg("dm: forgetting a deleted device's registration")
+		}
+	}
 	s.rt.alarms.forget(d.ID)
 	s.rt.alarms.invalidate()
 	ev := deviceEvent(d, models.CategoryAudit, "device.deleted", nil)
