@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -216,6 +217,10 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 		queued = append(queued, cmd.ID)
 	}
 	seen = p.points(t, "load-1") // the last thing Shoal acknowledged before the kill
+	// Registrations are written behind (the server batches them every
+	// PersistInterval, dm coalesces them): what must survive is the
+	// registration once stored, so wait until the file has it.
+	waitRegistrationStored(t, dir+"/shoal.db", "load-1")
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -244,4 +249,24 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 		t.Fatal("the registration did not survive the restart")
 	}
 	t.Logf("%d points acknowledged before SIGKILL, %d stored after; %d queued commands kept", len(seen), len(after), len(queued))
+}
+
+// waitRegistrationStored waits until the SQLite file at path holds a
+// registration of endpoint.
+func waitRegistrationStored(t *testing.T, path, endpoint string) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var n int
+		if err := db.QueryRow("SELECT count(*) FROM registrations WHERE endpoint = ?", endpoint).Scan(&n); err == nil && n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the registration of %s was never stored", endpoint)
+		}
+	}
 }
