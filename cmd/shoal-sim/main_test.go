@@ -172,6 +172,12 @@ func TestFleetCommandSummary(t *testing.T) {
 	if sum.Devices != 40 || sum.Counts.Registrations < 40 || sum.Counts.Deregistrations != uint64(sum.AtStop.Registered) {
 		t.Fatalf("summary %+v", sum)
 	}
+	// The server tells its listener after it has answered, so the last
+	// De-registers may reach the listener just after the fleet returns.
+	waitFor(t, "every answered De-register at the server's listener", func() bool {
+		_, dr := l.counts()
+		return dr >= int(sum.Counts.Deregistrations)
+	})
 	if _, dr := l.counts(); dr != int(sum.Counts.Deregistrations) {
 		t.Fatalf("server saw %d deregistrations, summary says %d", dr, sum.Counts.Deregistrations)
 	}
