@@ -223,6 +223,13 @@ func (s *Server) decode(req lwm2m.Request, pl plan, m *coap.Message) (lwm2m.Resp
 		}
 		n, recs, err := s.decodeAt(f, req.Path, m.Payload)
 		if err != nil {
+			if req.Op == lwm2m.OpCancelObserve {
+				// The observation is cancelled all the same; the last value
+				// that came with the answer is a courtesy (lwm2m-node-lib
+				// sends its values run together), kept raw in Payload.
+				s.log.Debug().Err(err).Stringer("path", req.Path).Msg("server: undecodable value with a cancel-observe answer")
+				return resp, nil
+			}
 			return bad(err)
 		}
 		resp.Content, resp.Records = n, recs
