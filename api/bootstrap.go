@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/pem"
 	"fmt"
 	"net/http"
@@ -73,46 +74,6 @@ func (s *Server) createBootstrapConfig(w http.ResponseWriter, r *http.Request) e
 	return writeJSON(w, http.StatusCreated, toBootstrapConfigDTO(c))
 }
 
-func (s *Server) getBootstrapConfig(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.prov(r, true)
-	if err != nil {
-		return err
-	}
-	c, err := p.GetBootstrapConfig(r.Context(), who(r), refVar(r, "config"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, toBootstrapConfigDTO(c))
-}
-
-func (s *Server) updateBootstrapConfig(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.prov(r, true)
-	if err != nil {
-		return err
-	}
-	in, err := s.configBody(w, r)
-	if err != nil {
-		return err
-	}
-	c, err := p.UpdateBootstrapConfig(r.Context(), who(r), refVar(r, "config"), in)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, toBootstrapConfigDTO(c))
-}
-
-func (s *Server) deleteBootstrapConfig(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.prov(r, true)
-	if err != nil {
-		return err
-	}
-	if err := p.DeleteBootstrapConfig(r.Context(), who(r), refVar(r, "config")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 func (s *Server) listBootstrapAccounts(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.prov(r, true)
 	if err != nil {
@@ -145,46 +106,6 @@ func (s *Server) createBootstrapAccount(w http.ResponseWriter, r *http.Request) 
 	}
 	w.Header().Set("Location", V1+"/bootstrap/accounts/"+strconv.FormatInt(a.ID, 10))
 	return writeJSON(w, http.StatusCreated, toBootstrapAccountDTO(a))
-}
-
-func (s *Server) getBootstrapAccount(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.prov(r, true)
-	if err != nil {
-		return err
-	}
-	a, err := p.GetBootstrapAccount(r.Context(), who(r), refVar(r, "account"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, toBootstrapAccountDTO(a))
-}
-
-func (s *Server) updateBootstrapAccount(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.prov(r, true)
-	if err != nil {
-		return err
-	}
-	in, err := s.accountBody(w, r)
-	if err != nil {
-		return err
-	}
-	a, err := p.UpdateBootstrapAccount(r.Context(), who(r), refVar(r, "account"), in)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, toBootstrapAccountDTO(a))
-}
-
-func (s *Server) deleteBootstrapAccount(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.prov(r, true)
-	if err != nil {
-		return err
-	}
-	if err := p.DeleteBootstrapAccount(r.Context(), who(r), refVar(r, "account")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 func (s *Server) listFactoryCredentials(w http.ResponseWriter, r *http.Request) error {
@@ -453,4 +374,79 @@ func (s *Server) initCA(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Location", V1+"/ca/certificate")
 	return writeJSON(w, http.StatusCreated, caDTO{Subject: c.Subject.CommonName, Fingerprint: ca.Fingerprint(c.Raw),
 		NotAfter: c.NotAfter.UTC(), Certificate: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))})
+}
+
+// Configurations and accounts are records named by a route variable
+// (an id or a name); their get, update and delete differ only in the
+// dm call, the body and the DTO.
+
+func (s *Server) getBootstrapConfig(w http.ResponseWriter, r *http.Request) error {
+	return provGet(s, w, r, "config", (*dm.Provisioning).GetBootstrapConfig, toBootstrapConfigDTO)
+}
+
+func (s *Server) updateBootstrapConfig(w http.ResponseWriter, r *http.Request) error {
+	return provUpdate(s, w, r, "config", s.configBody, (*dm.Provisioning).UpdateBootstrapConfig, toBootstrapConfigDTO)
+}
+
+func (s *Server) deleteBootstrapConfig(w http.ResponseWriter, r *http.Request) error {
+	return provDelete(s, w, r, "config", (*dm.Provisioning).DeleteBootstrapConfig)
+}
+
+func (s *Server) getBootstrapAccount(w http.ResponseWriter, r *http.Request) error {
+	return provGet(s, w, r, "account", (*dm.Provisioning).GetBootstrapAccount, toBootstrapAccountDTO)
+}
+
+func (s *Server) updateBootstrapAccount(w http.ResponseWriter, r *http.Request) error {
+	return provUpdate(s, w, r, "account", s.accountBody, (*dm.Provisioning).UpdateBootstrapAccount, toBootstrapAccountDTO)
+}
+
+func (s *Server) deleteBootstrapAccount(w http.ResponseWriter, r *http.Request) error {
+	return provDelete(s, w, r, "account", (*dm.Provisioning).DeleteBootstrapAccount)
+}
+
+// provGet answers the record the route variable v names.
+func provGet[T, D any](s *Server, w http.ResponseWriter, r *http.Request, v string,
+	get func(*dm.Provisioning, context.Context, dm.Principal, string) (T, error), dto func(T) D) error {
+	p, err := s.prov(r, true)
+	if err != nil {
+		return err
+	}
+	x, err := get(p, r.Context(), who(r), refVar(r, v))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, dto(x))
+}
+
+// provUpdate replaces the record the route variable v names with the body.
+func provUpdate[I, T, D any](s *Server, w http.ResponseWriter, r *http.Request, v string,
+	body func(http.ResponseWriter, *http.Request) (I, error),
+	update func(*dm.Provisioning, context.Context, dm.Principal, string, I) (T, error), dto func(T) D) error {
+	p, err := s.prov(r, true)
+	if err != nil {
+		return err
+	}
+	in, err := body(w, r)
+	if err != nil {
+		return err
+	}
+	x, err := update(p, r.Context(), who(r), refVar(r, v), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, dto(x))
+}
+
+// provDelete deletes the record the route variable v names.
+func provDelete(s *Server, w http.ResponseWriter, r *http.Request, v string,
+	del func(*dm.Provisioning, context.Context, dm.Principal, string) error) error {
+	p, err := s.prov(r, true)
+	if err != nil {
+		return err
+	}
+	if err := del(p, r.Context(), who(r), refVar(r, v)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
